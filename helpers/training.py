@@ -1,0 +1,229 @@
+"""One loop that trains and evaluates, clean or adversarial: the attack is a parameter.
+
+Explained in notebook ``03_adversarial_training.ipynb``.
+
+:func:`run_epoch` makes one pass over the data (training when given an optimizer, evaluating
+otherwise; on attacked images when given an attack). :func:`fit` repeats it for several
+epochs, shows a progress bar, logs clean and adversarial accuracy per epoch, writes a
+checkpoint after every epoch and, when started again with the same checkpoint folder,
+**resumes** after the last finished epoch. Runs are seeded: the same seed and data give the
+same weights, interrupted or not.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import weakref
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable, Optional
+
+import keras
+import numpy as np
+import tensorflow as tf
+from tqdm.auto import tqdm
+
+from helpers.attacks import validate_images, validate_labels
+
+__all__ = ["TrainConfig", "Attack", "run_epoch", "fit", "make_optimizer", "load_checkpoint"]
+
+#: An attack as the training loop sees it: (model, images, labels, rng) -> attacked images.
+Attack = Callable[[keras.Model, np.ndarray, np.ndarray, np.random.Generator], np.ndarray]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that decides a training run, in one readable place.
+
+    ``learning_rate`` is Adam's starting rate; it follows a cosine decay to
+    ``learning_rate * final_lr_fraction`` over all the run's batches.
+    """
+
+    epochs: int = 8
+    batch_size: int = 128
+    learning_rate: float = 1e-3
+    final_lr_fraction: float = 0.01
+    seed: int = 0
+    eval_size: int = 1000  # test images used for the per-epoch clean / adversarial check
+
+
+def make_optimizer(config: TrainConfig, steps_per_epoch: int) -> keras.optimizers.Optimizer:
+    """Adam with a cosine learning-rate decay over the whole run."""
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=config.learning_rate,
+        decay_steps=max(1, config.epochs * steps_per_epoch),
+        alpha=config.final_lr_fraction,
+    )
+    return keras.optimizers.Adam(learning_rate=schedule)
+
+
+def _step_functions(model: keras.Model, optimizer: Optional[keras.optimizers.Optimizer]):
+    """Compiled per-batch functions: (images, labels) -> (summed loss, number correct)."""
+    spec = [tf.TensorSpec((None, *model.input_shape[1:]), tf.float32), tf.TensorSpec((None,), tf.int64)]
+
+    def loss_and_correct(logits: tf.Tensor, labels: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        losses = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+        correct = tf.reduce_sum(tf.cast(tf.argmax(logits, axis=-1) == labels, tf.float32))
+        return losses, correct
+
+    @tf.function(input_signature=spec)
+    def evaluate(images, labels):
+        losses, correct = loss_and_correct(model(images, training=False), labels)
+        return tf.reduce_sum(losses), correct
+
+    if optimizer is None:
+        return evaluate
+
+    @tf.function(input_signature=spec)
+    def train(images, labels):
+        with tf.GradientTape() as tape:
+            losses, correct = loss_and_correct(model(images, training=True), labels)
+            mean_loss = tf.reduce_mean(losses)
+        grads = tape.gradient(mean_loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        return tf.reduce_sum(losses), correct
+
+    return train
+
+
+_STEP_CACHE: "weakref.WeakKeyDictionary[keras.Model, dict]" = weakref.WeakKeyDictionary()
+
+
+def run_epoch(
+    model: keras.Model,
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    batch_size: int = 128,
+    attack: Optional[Attack] = None,
+    optimizer: Optional[keras.optimizers.Optimizer] = None,
+    rng: int | np.random.Generator | None = 0,
+    progress: bool = True,
+    description: str = "",
+) -> dict[str, float]:
+    """One pass over ``(x, y)``; returns ``{"loss": mean loss, "accuracy": fraction correct}``.
+
+    With an ``optimizer`` it trains (data shuffled with ``rng``), otherwise it only evaluates.
+    With an ``attack`` every batch is first replaced by its attacked version (``None``: clean).
+    ``x``: (N, 28, 28, 1) in [0, 1]; ``y``: N ints.
+    """
+    images = validate_images(model, x)
+    labels = validate_labels(model, y, len(images))
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive whole number, got {batch_size!r}")
+    generator = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    order = generator.permutation(len(images)) if optimizer is not None else np.arange(len(images))
+    per_model = _STEP_CACHE.setdefault(model, {})
+    if optimizer not in per_model:
+        per_model[optimizer] = _step_functions(model, optimizer)
+    step = per_model[optimizer]
+    total_loss = total_correct = 0.0
+    batches = range(0, len(images), batch_size)
+    bar = tqdm(batches, desc=description, disable=not progress, leave=False, unit="batch")
+    for start in bar:
+        index = order[start:start + batch_size]
+        batch_x, batch_y = images[index], labels[index]
+        if attack is not None:
+            batch_x = attack(model, batch_x, batch_y, generator)
+        loss, correct = step(tf.constant(batch_x), tf.constant(batch_y))
+        total_loss += float(loss)
+        total_correct += float(correct)
+        bar.set_postfix(loss=f"{total_loss / (start + len(index)):.3f}",
+                        acc=f"{total_correct / (start + len(index)):.3f}", refresh=False)
+    count = max(1, len(images))
+    return {"loss": total_loss / count, "accuracy": total_correct / count}
+
+
+# --- Checkpoints ------------------------------------------------------------------------
+_WEIGHTS = "weights.weights.h5"
+_OPTIMIZER = "optimizer.npz"
+_STATE = "state.json"
+
+
+def _save_checkpoint(folder: Path, model: keras.Model, optimizer: keras.optimizers.Optimizer,
+                     state: dict) -> None:
+    """Write weights, optimizer variables and progress; the state file is written last."""
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save_weights(folder / _WEIGHTS)
+    np.savez(folder / _OPTIMIZER, *[v.numpy() for v in optimizer.variables])
+    temporary = folder / (_STATE + ".tmp")
+    temporary.write_text(json.dumps(state, indent=2))
+    os.replace(temporary, folder / _STATE)  # atomic: a crash never leaves a half-written state
+
+
+def load_checkpoint(folder: str | os.PathLike[str], model: keras.Model,
+                    optimizer: keras.optimizers.Optimizer) -> Optional[dict]:
+    """Restore ``model`` and ``optimizer`` from ``folder``; returns its state, or None if empty."""
+    folder = Path(folder)
+    if not (folder / _STATE).is_file():
+        return None
+    state = json.loads((folder / _STATE).read_text())
+    model.load_weights(folder / _WEIGHTS)
+    optimizer.build(model.trainable_variables)
+    with np.load(folder / _OPTIMIZER, allow_pickle=False) as saved:
+        values = [saved[f"arr_{i}"] for i in range(len(saved.files))]
+    if len(values) != len(optimizer.variables):
+        raise ValueError(f"checkpoint in {folder} does not match this optimizer; delete it to start over")
+    for variable, value in zip(optimizer.variables, values):
+        variable.assign(value)
+    return state
+
+
+def fit(
+    model: keras.Model,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    *,
+    config: TrainConfig = TrainConfig(),
+    attack: Optional[Attack] = None,
+    x_eval: Optional[np.ndarray] = None,
+    y_eval: Optional[np.ndarray] = None,
+    eval_attack: Optional[Attack] = None,
+    checkpoint_dir: str | os.PathLike[str] | None = None,
+    progress: bool = True,
+    log: Callable[[str], None] = print,
+) -> list[dict]:
+    """Train ``model`` for ``config.epochs`` epochs (natural when ``attack`` is None).
+
+    After each epoch it logs training loss and accuracy, and clean and adversarial accuracy
+    on the first ``config.eval_size`` of ``(x_eval, y_eval)`` (adversarial with
+    ``eval_attack``, defaulting to ``attack``), then saves a checkpoint in ``checkpoint_dir``.
+    Started again with the same folder, it loads the checkpoint and continues after the last
+    finished epoch. Returns the list of per-epoch records (seconds included).
+    """
+    steps_per_epoch = -(-len(x_train) // config.batch_size)
+    optimizer = make_optimizer(config, steps_per_epoch)
+    folder = Path(checkpoint_dir) if checkpoint_dir is not None else None
+    state = load_checkpoint(folder, model, optimizer) if folder is not None else None
+    if state is not None:
+        if state["config"] != asdict(config):
+            raise ValueError(f"checkpoint in {folder} was made with another configuration: "
+                             f"{state['config']}; delete the folder to start over")
+        log(f"resuming from {folder} after epoch {state['epochs_done']}")
+    else:
+        state = {"config": asdict(config), "epochs_done": 0, "history": []}
+    eval_attack = eval_attack or attack
+    for epoch in range(state["epochs_done"], config.epochs):
+        started = time.perf_counter()
+        rng = np.random.default_rng([config.seed, epoch])
+        record = {"epoch": epoch + 1}
+        train = run_epoch(model, x_train, y_train, batch_size=config.batch_size, attack=attack,
+                          optimizer=optimizer, rng=rng, progress=progress,
+                          description=f"epoch {epoch + 1}/{config.epochs}")
+        record.update(train_loss=train["loss"], train_accuracy=train["accuracy"])
+        if x_eval is not None and y_eval is not None:
+            subset_x, subset_y = x_eval[: config.eval_size], y_eval[: config.eval_size]
+            record["eval_clean_accuracy"] = run_epoch(model, subset_x, subset_y, progress=False)["accuracy"]
+            if eval_attack is not None:
+                record["eval_adversarial_accuracy"] = run_epoch(
+                    model, subset_x, subset_y, attack=eval_attack,
+                    rng=np.random.default_rng([config.seed, epoch, 1]), progress=False)["accuracy"]
+        record["seconds"] = time.perf_counter() - started
+        state["history"].append(record)
+        state["epochs_done"] = epoch + 1
+        if folder is not None:
+            _save_checkpoint(folder, model, optimizer, state)
+        log(" ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in record.items()))
+    return state["history"]

@@ -1,0 +1,267 @@
+"""Slider panels for the notebooks, built on small functions that are tested without a browser.
+
+Used in notebooks ``01`` (epsilon slider), ``02`` (PGD sliders) and ``04`` (traversal).
+
+Each panel has a pure *view* function that computes what to show (:func:`fgsm_view`,
+:func:`pgd_view`, :func:`traversal_view`) and a *panel* function that wires ipywidgets 8
+controls (``continuous_update=False``: the work runs when the reader lets go of a slider)
+to it. A panel is a :class:`Panel`: display it in a cell; its ``controls``, ``output`` and
+``state`` (the last computed view) are there for tests and the curious.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Mapping
+
+import ipywidgets as widgets
+import keras
+import numpy as np
+from IPython.display import display
+from matplotlib.figure import Figure
+
+from helpers.attacks import fgsm, pgd, validate_images, validate_labels
+from helpers.evaluation import predict
+from helpers.plotting import prediction_text, softmax
+from helpers.traversal import traverse
+
+__all__ = [
+    "Panel",
+    "fgsm_view",
+    "pgd_view",
+    "traversal_view",
+    "draw_attack_view",
+    "draw_traversal_frame",
+    "epsilon_panel",
+    "pgd_panel",
+    "traversal_panel",
+]
+
+#: Slider ranges and starting values per norm: (eps max, eps start, step max, step start).
+NORM_RANGES = {"linf": (0.5, 0.2, 0.1, 0.01), "l2": (5.0, 2.0, 1.0, 0.1)}
+
+
+@dataclass
+class Panel:
+    """A displayed group of controls plus the output area they redraw."""
+
+    widget: widgets.Widget
+    controls: dict[str, widgets.Widget]
+    output: widgets.Output
+    state: dict = field(default_factory=dict)
+    refresh: Callable[[], None] = lambda: None
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+def _one_image(models: Mapping[str, keras.Model], image: np.ndarray, label: int | None,
+               what: str = "label") -> tuple[np.ndarray, np.ndarray | None]:
+    if not models:
+        raise ValueError("give at least one model, e.g. {'natural': natural, 'robust': robust}")
+    model = next(iter(models.values()))
+    batch = validate_images(model, np.asarray(image)[None])
+    labels = None if label is None else validate_labels(model, label, 1, what=what)
+    return batch, labels
+
+
+def _summarise(model: keras.Model, adversarial: np.ndarray) -> dict:
+    logits = predict(model, adversarial)[0]
+    probabilities = softmax(logits)
+    return {"adversarial": adversarial[0], "logits": logits, "prediction": int(logits.argmax()),
+            "confidence": float(probabilities.max())}
+
+
+def fgsm_view(models: Mapping[str, keras.Model], image: np.ndarray, label: int, eps: float,
+              norm: str = "linf") -> dict[str, dict]:
+    """FGSM on one image (28, 28, 1) for each model: name -> {adversarial, logits, prediction,
+    confidence}."""
+    batch, labels = _one_image(models, image, label)
+    return {name: _summarise(model, fgsm(model, batch, labels, eps, norm=norm))
+            for name, model in models.items()}
+
+
+def pgd_view(models: Mapping[str, keras.Model], image: np.ndarray, label: int, *, eps: float,
+             step_size: float, steps: int, norm: str = "l2") -> dict[str, dict]:
+    """PGD on one image for each model; same result layout as :func:`fgsm_view`."""
+    batch, labels = _one_image(models, image, label)
+    return {name: _summarise(model, pgd(model, batch, labels, eps=eps, step_size=step_size,
+                                        steps=steps, norm=norm))
+            for name, model in models.items()}
+
+
+def traversal_view(models: Mapping[str, keras.Model], image: np.ndarray, target: int, *,
+                   steps: int, step_size: float, **options) -> dict[str, dict]:
+    """A traversal of one image for each model: name -> {frames (T, 28, 28, 1), logits (T, 10),
+    predictions (T,), target_probability (T,)}. ``options`` go to :func:`traverse`."""
+    batch, targets = _one_image(models, image, target, what="target")
+    views = {}
+    for name, model in models.items():
+        frames = traverse(model, batch, targets, steps=steps, step_size=step_size, **options)[:, 0]
+        logits = predict(model, frames)
+        views[name] = {"frames": frames, "logits": logits, "predictions": logits.argmax(axis=1),
+                       "target_probability": softmax(logits)[:, int(targets[0])]}
+    return views
+
+
+def draw_attack_view(image: np.ndarray, view: Mapping[str, dict], label: int, title: str) -> Figure:
+    """Original image, then per model the change (red brighter, blue darker) and the result."""
+    figure = Figure(figsize=(2.0 * (1 + 2 * len(view)), 2.5))
+    axes = figure.subplots(1, 1 + 2 * len(view))
+    axes[0].imshow(np.asarray(image)[..., 0], cmap="gray", vmin=0, vmax=1)
+    axes[0].set_title(f"original\n(label {label})", fontsize=9)
+    for index, (name, result) in enumerate(view.items()):
+        change = result["adversarial"][..., 0] - np.asarray(image)[..., 0]
+        limit = max(float(np.abs(change).max()), 1e-6)
+        axes[1 + 2 * index].imshow(change, cmap="RdBu_r", vmin=-limit, vmax=limit)
+        axes[1 + 2 * index].set_title(f"{name}: change\nL2 {np.sqrt((change ** 2).sum()):.2f}", fontsize=9)
+        axes[2 + 2 * index].imshow(result["adversarial"][..., 0], cmap="gray", vmin=0, vmax=1)
+        fooled = result["prediction"] != label
+        axes[2 + 2 * index].set_title(
+            f"{name} sees {prediction_text(result['logits'])}", fontsize=9,
+            color="tab:red" if fooled else "tab:green")
+    for ax in axes:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    figure.suptitle(title, fontsize=10)
+    figure.tight_layout()
+    return figure
+
+
+def draw_traversal_frame(view: Mapping[str, dict], frame: int, target: int) -> Figure:
+    """One frame of a traversal per model, captioned with the model's prediction."""
+    figure = Figure(figsize=(2.4 * len(view), 2.7))
+    axes = np.atleast_1d(figure.subplots(1, len(view)))
+    for ax, (name, result) in zip(axes, view.items()):
+        frame = min(frame, len(result["frames"]) - 1)
+        ax.imshow(result["frames"][frame][..., 0], cmap="gray", vmin=0, vmax=1)
+        ax.set_title(f"{name}, step {frame}\nsees {prediction_text(result['logits'][frame])}; "
+                     f"P({target}) {result['target_probability'][frame]:.0%}", fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    figure.tight_layout()
+    return figure
+
+
+def _show(output: widgets.Output, figure: Figure) -> None:
+    with output:
+        output.clear_output(wait=True)
+        display(figure)
+
+
+def _slider(description: str, value: float, maximum: float, step: float) -> widgets.FloatSlider:
+    return widgets.FloatSlider(value=value, min=0.0, max=maximum, step=step, description=description,
+                               continuous_update=False, readout_format=".3f",
+                               style={"description_width": "initial"})
+
+
+def epsilon_panel(models: Mapping[str, keras.Model], image: np.ndarray, label: int, *,
+                  norm: str = "linf", eps: float = 0.1, eps_max: float = 0.4) -> Panel:
+    """An epsilon slider: FGSM on ``image`` for every model, redrawn when the slider moves."""
+    output = widgets.Output()
+    slider = _slider(f"epsilon ({'L-inf' if norm == 'linf' else 'L2'})", eps, eps_max, eps_max / 80)
+    panel = Panel(widgets.VBox([slider, output]), {"eps": slider}, output)
+
+    def refresh(*_):
+        view = fgsm_view(models, image, label, slider.value, norm=norm)
+        panel.state = {"eps": slider.value, "view": view}
+        _show(output, draw_attack_view(image, view, label, f"FGSM, epsilon {slider.value:.3f}"))
+
+    slider.observe(refresh, names="value")
+    panel.refresh = refresh
+    refresh()
+    return panel
+
+
+def pgd_panel(models: Mapping[str, keras.Model], image: np.ndarray, label: int, *,
+              norm: str = "l2", steps: int = 20) -> Panel:
+    """Sliders for epsilon, step size and steps and a norm chooser, redrawing PGD's result."""
+    output = widgets.Output()
+    eps_max, eps_start, step_max, step_start = NORM_RANGES[norm]
+    controls = {
+        "norm": widgets.ToggleButtons(options=[("L2", "l2"), ("L-infinity", "linf")], value=norm,
+                                      description="norm"),
+        "eps": _slider("epsilon", eps_start, eps_max, eps_max / 100),
+        "step_size": _slider("step size", step_start, step_max, step_max / 100),
+        "steps": widgets.IntSlider(value=steps, min=0, max=100, description="steps",
+                                   continuous_update=False),
+    }
+    panel = Panel(widgets.VBox([*controls.values(), output]), controls, output)
+    busy = {"switching": False}
+
+    def refresh(*_):
+        if busy["switching"]:
+            return
+        settings = {k: controls[k].value for k in ("eps", "step_size", "steps", "norm")}
+        view = pgd_view(models, image, label, **settings)
+        panel.state = {**settings, "view": view}
+        _show(output, draw_attack_view(
+            image, view, label, f"PGD ({settings['norm']}), epsilon {settings['eps']:.3f}, "
+                                f"{settings['steps']} steps of {settings['step_size']:.3f}"))
+
+    def switch_norm(change):
+        busy["switching"] = True  # set the ranges first, then draw once
+        eps_max, eps_start, step_max, step_start = NORM_RANGES[change["new"]]
+        for key, maximum, start in (("eps", eps_max, eps_start), ("step_size", step_max, step_start)):
+            controls[key].max = maximum
+            controls[key].step = maximum / 100
+            controls[key].value = start
+        busy["switching"] = False
+        refresh()
+
+    for key in ("eps", "step_size", "steps"):
+        controls[key].observe(refresh, names="value")
+    controls["norm"].observe(switch_norm, names="value")
+    panel.refresh = refresh
+    refresh()
+    return panel
+
+
+def traversal_panel(models: Mapping[str, keras.Model], images: np.ndarray, labels: np.ndarray, *,
+                    source: int = 0, target: int = 0, steps: int = 40, step_size: float = 0.25,
+                    **options) -> Panel:
+    """Pickers for the source image, target digit, step size and steps, plus a frame slider
+    (and a play button) that moves through the traversal of every model side by side."""
+    output = widgets.Output()
+    choices = [(f"#{i}: a {int(labels[i])}", i) for i in range(len(images))]
+    controls = {
+        "source": widgets.Dropdown(options=choices, value=source, description="start from"),
+        "target": widgets.Dropdown(options=list(range(10)), value=target, description="target digit"),
+        "step_size": _slider("step size", step_size, 1.0, 0.01),
+        "steps": widgets.IntSlider(value=steps, min=1, max=200, description="steps", continuous_update=False),
+        "frame": widgets.IntSlider(value=steps, min=0, max=steps, description="frame", continuous_update=True),
+        "play": widgets.Play(value=steps, min=0, max=steps, interval=120, description="play"),
+    }
+    widgets.jslink((controls["play"], "value"), (controls["frame"], "value"))
+    panel = Panel(widgets.VBox([widgets.HBox([controls["source"], controls["target"]]),
+                                widgets.HBox([controls["step_size"], controls["steps"]]),
+                                widgets.HBox([controls["play"], controls["frame"]]), output]),
+                  controls, output)
+
+    updating = {"now": False}
+
+    def redraw(*_):
+        if updating["now"]:
+            return
+        frame = controls["frame"].value
+        panel.state["frame"] = frame
+        _show(output, draw_traversal_frame(panel.state["view"], frame, controls["target"].value))
+
+    def recompute(*_):
+        settings = {k: controls[k].value for k in ("source", "target", "steps", "step_size")}
+        view = traversal_view(models, images[settings["source"]], settings["target"],
+                              steps=settings["steps"], step_size=settings["step_size"], **options)
+        panel.state = {**settings, "view": view}
+        updating["now"] = True  # move the frame controls to the new last frame, then draw once
+        for key in ("frame", "play"):
+            controls[key].max = settings["steps"]
+            controls[key].value = settings["steps"]
+        updating["now"] = False
+        redraw()
+
+    controls["frame"].observe(redraw, names="value")
+    for key in ("source", "target", "step_size", "steps"):
+        controls[key].observe(recompute, names="value")
+    panel.refresh = recompute
+    recompute()
+    return panel
