@@ -33,6 +33,7 @@ __all__ = [
     "fgsm",
     "pgd",
     "attack_loss",
+    "input_gradient",
     "ascent_loop",
     "perturbation_norm",
     "validate_images",
@@ -353,6 +354,20 @@ def attack_loss(model: keras.Model, x: np.ndarray, y: np.ndarray | int, loss: st
     labels = validate_labels(model, y, len(images))
     logits = model(tf.constant(images), training=False)
     return _loss(loss)(logits, tf.constant(labels)).numpy()
+
+
+def input_gradient(model: keras.Model, x: np.ndarray, y: np.ndarray | int, loss: str = "ce") -> np.ndarray:
+    """Gradient of the per-example ``loss`` with respect to the pixels, shaped like ``x``.
+
+    Positive where brightening a pixel would raise the loss. With ``loss="logit"`` it is
+    minus the gradient of the label's raw score. See notebook ``01_adversarial_examples.ipynb``.
+    """
+    images = tf.constant(validate_images(model, x))
+    labels = tf.constant(validate_labels(model, y, int(images.shape[0])))
+    with tf.GradientTape() as tape:
+        tape.watch(images)
+        values = _loss(loss)(model(images, training=False), labels)
+    return tape.gradient(values, images).numpy()
 
 
 def perturbation_norm(x_adv: np.ndarray, x: np.ndarray, norm: str = "l2") -> np.ndarray:

@@ -1,0 +1,41 @@
+"""Run notebooks top to bottom and save them with their outputs (what readers see on GitHub).
+
+    python tools/run_notebooks.py                 # every notebook in notebooks/
+    python tools/run_notebooks.py notebooks/01_adversarial_examples.ipynb
+
+Each notebook runs in a fresh kernel in ``notebooks/`` (execution counts 1..N), with the
+widget state stored. The run fails if a cell raises or writes to stderr (log noise or a
+warning in a saved output), and prints each notebook's time and size.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+
+
+def run(path: Path, timeout: int = 900) -> float:
+    notebook = nbformat.read(path, as_version=4)
+    started = time.perf_counter()
+    NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    seconds = time.perf_counter() - started
+    noisy = [(i, o.get("text", "")[:300]) for i, c in enumerate(notebook.cells)
+             for o in c.get("outputs", []) if o.get("output_type") == "stream" and o.get("name") == "stderr"]
+    if noisy:
+        raise SystemExit(f"{path.name}: stderr in saved outputs (cell index, text): {noisy}")
+    nbformat.write(notebook, path)
+    return seconds
+
+
+if __name__ == "__main__":
+    paths = [Path(p) for p in sys.argv[1:]] or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    for path in paths:
+        seconds = run(path.resolve())
+        print(f"{path.name}: {seconds:.1f} s, {path.stat().st_size / 1e6:.2f} MB")
