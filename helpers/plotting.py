@@ -227,3 +227,280 @@ def animate_frames(
     figure.tight_layout()
     animation = FuncAnimation(figure, draw, frames=len(keep), interval=interval_ms, blit=False)
     return HTML(animation.to_jshtml(default_mode="once"))
+
+
+# --- Added for notebooks 01 and 02: confidence per digit, and the budget ball in two dimensions
+
+
+def show_probabilities(
+    logits: Mapping[str, np.ndarray],
+    *,
+    label: int | None = None,
+    title: str = "The model's confidence in each digit",
+) -> Figure:
+    """Bars of a model's confidence (softmax, in %) in each class, one colour per entry.
+
+    ``logits`` maps a name to the logits of ONE image (shape (10,) or (1, 10)), e.g.
+    ``{"original": ..., "after FGSM": ...}``. The true ``label`` is marked on the x axis if
+    given. Used in notebook ``01_adversarial_examples.ipynb``.
+    """
+    if not logits:
+        raise ValueError("give at least one entry, e.g. {'original': logits}")
+    rows = {name: np.asarray(values, np.float64) for name, values in logits.items()}
+    for name, values in rows.items():
+        if values.ndim == 2 and values.shape[0] == 1:
+            rows[name] = values = values[0]
+        if values.ndim != 1 or len(values) < 2:
+            raise ValueError(f"{name!r}: expected the logits of one image, shape (10,), got {values.shape}")
+    num_classes = {len(values) for values in rows.values()}
+    if len(num_classes) != 1:
+        raise ValueError(f"every entry needs the same number of classes, got {sorted(num_classes)}")
+    classes = np.arange(num_classes.pop())
+    width = 0.8 / len(rows)
+    figure = Figure(figsize=(6.0, 3.0))
+    ax = figure.subplots()
+    for index, (name, values) in enumerate(rows.items()):
+        offset = (index - (len(rows) - 1) / 2) * width
+        ax.bar(classes + offset, 100 * softmax(values), width=width, label=name)
+    ax.set_xticks(classes)
+    if label is not None:
+        ax.set_xticklabels([f"{c}\n(true)" if c == int(label) else str(c) for c in classes])
+    ax.set_xlabel("digit")
+    ax.set_ylabel("confidence (%)")
+    ax.set_ylim(0, 105)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title(title, fontsize=10)
+    figure.tight_layout()
+    return figure
+
+
+def budget_step_2d(
+    point: Sequence[float],
+    gradient: Sequence[float],
+    *,
+    eps: float,
+    step_size: float,
+    norm: str,
+) -> tuple[np.ndarray, np.ndarray]:
+    """One PGD step in a world of two pixels, using the attack module's own step and projection.
+
+    ``point`` is the change made so far (2 numbers, relative to the original image at the
+    origin) and ``gradient`` the direction that raises the loss. The point moves by the
+    ``norm``'s steepest-ascent step (:data:`helpers.attacks.NORMS`) of length ``step_size``,
+    then is projected back into the ball of radius ``eps``. (Real PGD also clips pixels to
+    [0, 1]; there are no pixel bounds here.) Returns ``(after_step, after_projection)``, each
+    float32 of shape (2,). Used in notebook ``02_pgd.ipynb``.
+    """
+    import tensorflow as tf
+
+    from helpers.attacks import NORMS, validate_number
+
+    if norm not in NORMS:
+        raise ValueError(f"unknown norm {norm!r}; choose one of {sorted(NORMS)}")
+    eps = validate_number(eps, "eps")
+    step_size = validate_number(step_size, "step_size")
+    vectors = []
+    for name, value in (("point", point), ("gradient", gradient)):
+        vector = np.asarray(value, np.float32)
+        if vector.shape != (2,) or not np.isfinite(vector).all():
+            raise ValueError(f"{name} must be 2 finite numbers, got {value!r}")
+        vectors.append(tf.constant(vector[None]))
+    spec = NORMS[norm]
+    stepped = vectors[0] + spec.step(vectors[1], tf.constant(step_size, tf.float32))
+    projected = spec.project(stepped, tf.constant(eps, tf.float32))
+    return stepped.numpy()[0], projected.numpy()[0]
+
+
+_BALL_NAMES = {"l2": "L2 budget: a circle", "linf": "L-infinity budget: a square"}
+
+
+def show_budget_ball(
+    point: Sequence[float] = (0.3, -0.6),
+    gradient: Sequence[float] = (1.0, 0.6),
+    *,
+    eps: float = 1.0,
+    step_size: float = 1.2,
+    norms: Sequence[str] = ("l2", "linf"),
+    title: str | None = "One PGD step leaves the budget ball; the projection brings it back",
+) -> Figure:
+    """The budget ball of a two-pixel image, one panel per norm ("l2": circle, "linf": square).
+
+    Each panel shows the original image (the centre), the current change ``point``, the step
+    of length ``step_size`` driven by ``gradient`` and where :func:`budget_step_2d` projects
+    it back into the ball of radius ``eps``. Axes: change of pixel 1 and of pixel 2. Used in
+    notebook ``02_pgd.ipynb``.
+    """
+    from matplotlib.patches import Circle, Rectangle
+
+    if not norms or any(norm not in _BALL_NAMES for norm in norms):
+        raise ValueError(f"norms must be a non-empty selection of {sorted(_BALL_NAMES)}, got {norms!r}")
+    start = np.asarray(point, np.float64)
+    figure = Figure(figsize=(4.2 * len(norms), 4.9))
+    axes = np.atleast_1d(figure.subplots(1, len(norms)))
+    for ax, norm in zip(axes, norms):
+        stepped, projected = budget_step_2d(point, gradient, eps=eps, step_size=step_size, norm=norm)
+        ball = (Circle((0.0, 0.0), eps) if norm == "l2"
+                else Rectangle((-eps, -eps), 2 * eps, 2 * eps))
+        ball.set(facecolor=(0.12, 0.47, 0.71, 0.15), edgecolor="tab:blue", linewidth=1.5,
+                 label=f"allowed changes (epsilon {eps:g})")
+        ax.add_patch(ball)
+        ax.plot(0, 0, "k+", markersize=12, label="original image (centre)")
+        ax.plot(*start, "o", color="black", label="before the step")
+        for (head, tail, colour) in ((stepped, start, "tab:orange"), (projected, stepped, "tab:green")):
+            ax.annotate("", xy=tuple(head), xytext=tuple(tail),
+                        arrowprops={"arrowstyle": "->", "color": colour, "linewidth": 2})
+        ax.plot(*stepped, "X", color="tab:orange", markersize=9, label="after the step (outside)")
+        ax.plot(*projected, "o", color="tab:green", markersize=8, label="after the projection (inside)")
+        reach = 1.25 * max(eps, float(np.abs(np.concatenate([start, stepped, projected])).max()))
+        ax.set_xlim(-reach, reach)
+        ax.set_ylim(-reach, reach)
+        ax.set_aspect("equal")
+        ax.axhline(0, color="grey", linewidth=0.5)
+        ax.axvline(0, color="grey", linewidth=0.5)
+        ax.set_xlabel("change of pixel 1")
+        ax.set_ylabel("change of pixel 2")
+        ax.set_title(_BALL_NAMES[norm], fontsize=10)
+    handles, labels = axes[0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="lower center", ncol=3, fontsize=8, frameon=False)
+    if title:
+        figure.suptitle(title, fontsize=10)
+    figure.tight_layout(rect=(0, 0.13, 1, 1))
+    return figure
+
+
+__all__ += ["show_probabilities", "budget_step_2d", "show_budget_ball"]
+
+
+# --- Added for notebooks 03 and 04: grouped bars, named rows of digits, traversal progress
+
+
+def plot_grouped_bars(
+    table: Mapping[str, Mapping[str, float]],
+    *,
+    title: str,
+    ylabel: str,
+    value_format: str = "{:.1f}",
+    ylim: tuple[float, float] | None = None,
+) -> Figure:
+    """Bars in groups, each bar labelled with its value: ``table`` maps a group name (on the x
+    axis, e.g. "clean" or "under attack") to {bar name: value}, e.g. {"natural": 99.1,
+    "robust": 98.0}; the same bar names in every group share a colour and a legend entry.
+    Values are drawn as given (pass percentages for accuracy). Used in notebook
+    ``03_adversarial_training.ipynb``.
+    """
+    if not table or any(not bars for bars in table.values()):
+        raise ValueError("give at least one group with at least one bar, e.g. {'clean': {'natural': 99.0}}")
+    groups = list(table)
+    bar_names = list(dict.fromkeys(name for bars in table.values() for name in bars))
+    for group, bars in table.items():
+        for name, value in bars.items():
+            if not np.isfinite(float(value)):
+                raise ValueError(f"{group!r} / {name!r}: the value must be a finite number, got {value!r}")
+    width = 0.8 / len(bar_names)
+    figure = Figure(figsize=(max(4.0, 1.2 + 1.6 * len(groups)), 3.4))
+    ax = figure.subplots()
+    positions = np.arange(len(groups))
+    for index, name in enumerate(bar_names):
+        offset = (index - (len(bar_names) - 1) / 2) * width
+        present = [(p, float(table[g][name])) for p, g in zip(positions, groups) if name in table[g]]
+        xs, heights = [p + offset for p, _ in present], [h for _, h in present]
+        bars = ax.bar(xs, heights, width=width, label=name)
+        ax.bar_label(bars, labels=[value_format.format(h) for h in heights], fontsize=8, padding=2)
+    ax.set_xticks(positions)
+    ax.set_xticklabels(groups)
+    ax.set_ylabel(ylabel)
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+    else:
+        ax.margins(y=0.15)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title(title, fontsize=10)
+    figure.tight_layout()
+    return figure
+
+
+def show_digit_rows(
+    rows: Mapping[str, np.ndarray],
+    *,
+    captions: Mapping[str, Sequence[str]] | None = None,
+    title: str | None = None,
+    cell_size: float = 1.3,
+) -> Figure:
+    """A grid of digits with one named row per entry, e.g. a gallery of traversals.
+
+    ``rows`` maps a row name ("start", "robust", "natural") to K images of shape
+    (K, 28, 28, 1) or (K, 28, 28), the same K for every row; the name is written at the left
+    of its row. ``captions`` maps row names to K captions (rows without one get none). Used
+    in notebook ``04_class_traversal.ipynb``.
+    """
+    if not rows:
+        raise ValueError("give at least one row, e.g. {'start': images}")
+    names = list(rows)
+    counts = {len(rows[name]) for name in names}
+    if len(counts) != 1 or 0 in counts:
+        raise ValueError(f"every row needs the same, non-zero number of images, got {sorted(counts)}")
+    count = counts.pop()
+    for name, texts in (captions or {}).items():
+        if name not in rows or len(texts) != count:
+            raise ValueError(f"captions[{name!r}] must name a row and hold {count} captions")
+    figure = Figure(figsize=(count * cell_size + 0.5, len(names) * (cell_size + 0.15) + (0.4 if title else 0.1)))
+    axes = figure.subplots(len(names), count, squeeze=False)
+    for row, name in enumerate(names):
+        for column in range(count):
+            ax = axes[row, column]
+            ax.imshow(_as_2d(rows[name][column]), cmap="gray", vmin=0, vmax=1)
+            _hide_ticks(ax)
+            if captions and name in captions:
+                ax.set_title(captions[name][column], fontsize=8)
+        axes[row, 0].set_ylabel(name, fontsize=9)
+    if title:
+        figure.suptitle(title, fontsize=10)
+    figure.tight_layout()
+    return figure
+
+
+def plot_traversal_progress(
+    view: Mapping[str, Mapping[str, np.ndarray]],
+    target: int,
+    *,
+    title: str | None = None,
+) -> Figure:
+    """How a traversal unfolds step by step, one line per model, in three panels: the L2
+    distance of each frame from the start (how much has been changed), the target's logit
+    (the score being raised) and the model's probability for ``target`` (in %).
+
+    ``view`` maps a model name to {"frames": (T, 28, 28, 1), "logits": (T, 10)}, as returned
+    by :func:`helpers.widgets.traversal_view`. Used in notebook ``04_class_traversal.ipynb``.
+    """
+    if not view:
+        raise ValueError("give at least one model's traversal, e.g. {'robust': view}")
+    figure = Figure(figsize=(10.5, 3.2))
+    axes = figure.subplots(1, 3)
+    for name, result in view.items():
+        frames = np.asarray(result["frames"], np.float64)
+        logits = np.asarray(result["logits"], np.float64)
+        if len(frames) != len(logits) or logits.ndim != 2 or not 0 <= int(target) < logits.shape[1]:
+            raise ValueError(f"{name!r}: need T frames and T x classes logits with target a class index")
+        steps = np.arange(len(frames))
+        distance = np.sqrt(((frames - frames[0]) ** 2).reshape(len(frames), -1).sum(axis=1))
+        axes[0].plot(steps, distance, label=name)
+        axes[1].plot(steps, logits[:, int(target)], label=name)
+        axes[2].plot(steps, 100 * softmax(logits)[:, int(target)], label=name)
+    labels = ("distance from the start (L2)", f"score (logit) of digit {int(target)}",
+              f"probability of digit {int(target)} (%)")
+    for ax, label in zip(axes, labels):
+        ax.set_xlabel("step")
+        ax.set_ylabel(label)
+        ax.set_title(label.split(" (")[0], fontsize=10)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    axes[2].set_ylim(-2, 102)
+    if title:
+        figure.suptitle(title, fontsize=10)
+    figure.tight_layout()
+    return figure
+
+
+__all__ += ["plot_grouped_bars", "show_digit_rows", "plot_traversal_progress"]

@@ -58,7 +58,7 @@ RECIPES: dict[str, Recipe] = {
     ),
     "robust": Recipe(
         build=build_cnn,
-        config=TrainConfig(epochs=20, batch_size=128, learning_rate=1e-3, seed=0),
+        config=TrainConfig(epochs=12, batch_size=128, learning_rate=1e-3, seed=0),
         attack=PGDAttack(eps=2.0, step_size=0.5, steps=10, norm="l2", random_start=True),
         eval_attack=_EVAL_L2,
         purpose="adversarially trained (L2 PGD, eps 2.0): the robust model of the series",

@@ -143,7 +143,10 @@ def draw_traversal_frame(view: Mapping[str, dict], frame: int, target: int) -> F
     return figure
 
 
-def _show(output: widgets.Output, figure: Figure) -> None:
+def _show(panel: Panel, figure: Figure) -> None:
+    """Replace what the panel's output area shows with ``figure`` (kept in ``state["figure"]``)."""
+    panel.state["figure"] = figure
+    output = panel.output
     with output:
         output.clear_output(wait=True)
         display(figure)
@@ -165,7 +168,7 @@ def epsilon_panel(models: Mapping[str, keras.Model], image: np.ndarray, label: i
     def refresh(*_):
         view = fgsm_view(models, image, label, slider.value, norm=norm)
         panel.state = {"eps": slider.value, "view": view}
-        _show(output, draw_attack_view(image, view, label, f"FGSM, epsilon {slider.value:.3f}"))
+        _show(panel, draw_attack_view(image, view, label, f"FGSM, epsilon {slider.value:.3f}"))
 
     slider.observe(refresh, names="value")
     panel.refresh = refresh
@@ -195,7 +198,7 @@ def pgd_panel(models: Mapping[str, keras.Model], image: np.ndarray, label: int, 
         settings = {k: controls[k].value for k in ("eps", "step_size", "steps", "norm")}
         view = pgd_view(models, image, label, **settings)
         panel.state = {**settings, "view": view}
-        _show(output, draw_attack_view(
+        _show(panel, draw_attack_view(
             image, view, label, f"PGD ({settings['norm']}), epsilon {settings['eps']:.3f}, "
                                 f"{settings['steps']} steps of {settings['step_size']:.3f}"))
 
@@ -245,7 +248,7 @@ def traversal_panel(models: Mapping[str, keras.Model], images: np.ndarray, label
             return
         frame = controls["frame"].value
         panel.state["frame"] = frame
-        _show(output, draw_traversal_frame(panel.state["view"], frame, controls["target"].value))
+        _show(panel, draw_traversal_frame(panel.state["view"], frame, controls["target"].value))
 
     def recompute(*_):
         settings = {k: controls[k].value for k in ("source", "target", "steps", "step_size")}

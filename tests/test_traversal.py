@@ -1,0 +1,99 @@
+"""Class traversal: shapes, ranges, the seed objective, the options and bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from helpers.attacks import attack_loss, perturbation_norm
+from helpers.traversal import DEFAULT_STEPS, traverse
+
+
+def test_default_frames_shape_range_and_first_frame(small_model, held_out):
+    x, _ = held_out
+    frames = traverse(small_model, x[:3], 0)
+    assert frames.shape == (DEFAULT_STEPS + 1, 3, 28, 28, 1) and frames.dtype == np.float32
+    np.testing.assert_array_equal(frames[0], x[:3])
+    assert frames.min() >= 0.0 and frames.max() <= 1.0
+
+
+def test_each_step_moves_at_most_step_size(small_model, held_out):
+    x, _ = held_out
+    frames = traverse(small_model, x[:4], [0, 1, 2, 3], steps=10, step_size=0.3)
+    for before, after in zip(frames[:-1], frames[1:]):
+        assert perturbation_norm(after, before, "l2").max() <= 0.3 + 1e-5
+
+
+def test_target_score_rises(small_model, held_out):
+    x, y = held_out
+    targets = (y[:20] + 3) % 10
+    frames = traverse(small_model, x[:20], targets, steps=30, step_size=0.2)
+    # attack_loss with "logit" is minus the target's raw score
+    start = -attack_loss(small_model, frames[0], targets, "logit")
+    end = -attack_loss(small_model, frames[-1], targets, "logit")
+    assert np.all(end > start)
+    assert np.mean(small_model.predict(frames[-1], verbose=0).argmax(1) == targets) > 0.8
+
+
+@pytest.mark.parametrize("objective", ["ce", "margin"])
+def test_other_objectives_also_reach_the_target(small_model, held_out, objective):
+    x, y = held_out
+    targets = (y[:20] + 5) % 10
+    frames = traverse(small_model, x[:20], targets, steps=30, step_size=0.2, objective=objective)
+    assert np.mean(small_model.predict(frames[-1], verbose=0).argmax(1) == targets) > 0.8
+
+
+def test_ball_option_keeps_the_path_near_the_start(small_model, held_out):
+    x, _ = held_out
+    frames = traverse(small_model, x[:5], 1, steps=20, step_size=0.5, eps=1.5)
+    for frame in frames:
+        assert perturbation_norm(frame, x[:5], "l2").max() <= 1.5 + 1e-5
+
+
+def test_step_decay_shrinks_the_steps(small_model, held_out):
+    x, _ = held_out
+    frames = traverse(small_model, x[:2], 4, steps=8, step_size=0.4, step_decay=1.0)
+    lengths = [perturbation_norm(b, a, "l2").max() for a, b in zip(frames[:-1], frames[1:])]
+    assert lengths[-1] <= 0.4 / (1 + 7) + 1e-5
+    assert lengths[0] > lengths[-1]
+
+
+def test_freeze_saturated_leaves_black_background_black_when_it_would_go_darker(small_model, held_out):
+    x, _ = held_out
+    frozen = traverse(small_model, x[:3], 6, steps=5, step_size=0.5, freeze_saturated=True)
+    free = traverse(small_model, x[:3], 6, steps=5, step_size=0.5)
+    # with freezing, more of the step goes into pixels that can move: the path is at least as long
+    assert np.all(perturbation_norm(frozen[-1], x[:3]) >= perturbation_norm(free[-1], x[:3]) - 1e-4)
+    assert frozen.min() >= 0.0 and frozen.max() <= 1.0
+
+
+def test_zero_steps_and_blank_images(small_model, blind_model):
+    blank = np.zeros((2, 28, 28, 1), np.float32)
+    assert traverse(small_model, blank, 0, steps=0).shape == (1, 2, 28, 28, 1)
+    frames = traverse(blind_model, blank, 3, steps=4)  # zero gradient: nothing moves, no NaN
+    assert np.isfinite(frames).all()
+    np.testing.assert_array_equal(frames[-1], blank)
+
+
+@pytest.mark.parametrize(
+    "target, message",
+    [(10, r"target must lie in \[0, 9\]"), (-1, r"\[0, 9\]"), ([0, 1], "one per image"),
+     (1.5, "must be integers"), ("3", "must be integers")],
+)
+def test_invalid_targets(small_model, held_out, target, message):
+    x, _ = held_out
+    with pytest.raises(ValueError, match=message):
+        traverse(small_model, x[:3], target)
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [(dict(steps=-1), "steps"), (dict(step_size=-0.1), "step_size"), (dict(eps=-1.0), "eps"),
+     (dict(objective="hinge"), "unknown objective"), (dict(step_decay=float("nan")), "step_decay")],
+)
+def test_invalid_settings(small_model, held_out, change, message):
+    x, _ = held_out
+    with pytest.raises(ValueError, match=message):
+        traverse(small_model, x[:2], 0, **change)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        traverse(small_model, x[:2] * 2, 0)
