@@ -224,10 +224,11 @@ _LOOPS: "weakref.WeakKeyDictionary[keras.Model, dict]" = weakref.WeakKeyDictiona
 
 
 def _build_loop(model: keras.Model, norm: Norm, loss: Callable, image_shape: tuple[int, ...],
-                record_frames: bool, freeze_saturated: bool) -> Callable:
-    """Compile one ascent loop for a model, norm, loss and image shape (traced once)."""
+                output: str, freeze_saturated: bool) -> Callable:
+    """Compile one ascent loop for a model, norm, loss, image shape and output (traced once)."""
     image_spec = tf.TensorSpec((None, *image_shape), tf.float32)
     scalar = tf.TensorSpec((), tf.float32)
+    per_example = [-1] + [1] * len(image_shape)
 
     @tf.function(
         input_signature=[image_spec, image_spec, tf.TensorSpec((None,), tf.int64), scalar, scalar,
@@ -236,12 +237,19 @@ def _build_loop(model: keras.Model, norm: Norm, loss: Callable, image_shape: tup
     )
     def loop(x_orig, x_start, labels, eps, step_size, steps, sign, step_decay):
         x = x_start
-        frames = tf.TensorArray(tf.float32, size=steps + 1 if record_frames else 1)
+        frames = tf.TensorArray(tf.float32, size=steps + 1 if output == "frames" else 1)
         frames = frames.write(0, x)
+        best, found = x, tf.zeros(tf.shape(labels), tf.bool)
         for i in tf.range(steps):
             with tf.GradientTape() as tape:
                 tape.watch(x)
-                objective = sign * loss(model(x, training=False), labels)
+                logits = model(x, training=False)
+                objective = sign * loss(logits, labels)
+            if output == "first_success":  # remember the first iterate that fooled the model
+                predicted = tf.argmax(logits, axis=-1)
+                success = tf.where(sign > 0, predicted != labels, predicted == labels)
+                best = tf.where(tf.reshape(success & ~found, per_example), x, best)
+                found = found | success
             grad = tape.gradient(objective, x)
             if freeze_saturated:  # pixels at 0 or 1 that the step would push further out
                 pushed_out = ((x <= 0.0) & (grad < 0.0)) | ((x >= 1.0) & (grad > 0.0))
@@ -250,15 +258,22 @@ def _build_loop(model: keras.Model, norm: Norm, loss: Callable, image_shape: tup
             x = x + norm.step(grad, size)
             x = x_orig + norm.project(x - x_orig, eps)
             x = tf.clip_by_value(x, 0.0, 1.0)
-            if record_frames:
+            if output == "frames":
                 frames = frames.write(i + 1, x)
-        return frames.stack() if record_frames else x
+        if output == "frames":
+            return frames.stack()
+        if output == "first_success":
+            return tf.where(tf.reshape(found, per_example), best, x)
+        return x
 
     return loop
 
 
+LOOP_OUTPUTS = ("last", "frames", "first_success")
+
+
 def ascent_loop(model: keras.Model, norm: str, loss: str, image_shape: tuple[int, ...],
-                record_frames: bool = False, freeze_saturated: bool = False) -> Callable:
+                output: str = "last", freeze_saturated: bool = False) -> Callable:
     """The compiled steepest-ascent loop shared by PGD and class traversal (cached per model).
 
     The returned ``tf.function`` takes ``(x_orig, x_start, labels, eps, step_size, steps, sign,
@@ -266,13 +281,17 @@ def ascent_loop(model: keras.Model, norm: str, loss: str, image_shape: tuple[int
     ``sign * loss`` by ``step_size / (1 + step_decay * i)``, project onto the ``eps`` ball
     around ``x_orig``, clip pixels to [0, 1]. With ``freeze_saturated``, pixels already at 0
     or 1 get no push further out, so the step's length goes to pixels that can still move.
-    Returns the last image, or all ``steps + 1`` frames (frame 0 = ``x_start``) when
-    ``record_frames``.
+
+    ``output``: "last" returns the last image; "frames" all ``steps + 1`` frames (frame 0 =
+    ``x_start``); "first_success" returns, per image, the first iterate the model got wrong
+    (untargeted, ``sign`` > 0) or classified as the label (targeted), else the last one.
     """
+    if output not in LOOP_OUTPUTS:
+        raise ValueError(f"unknown output {output!r}; choose one of {list(LOOP_OUTPUTS)}")
     cache = _LOOPS.setdefault(model, {})
-    key = (norm, loss, tuple(image_shape), record_frames, freeze_saturated)
+    key = (norm, loss, tuple(image_shape), output, freeze_saturated)
     if key not in cache:
-        cache[key] = _build_loop(model, _norm(norm), _loss(loss), tuple(image_shape), record_frames,
+        cache[key] = _build_loop(model, _norm(norm), _loss(loss), tuple(image_shape), output,
                                  freeze_saturated)
     return cache[key]
 
@@ -294,6 +313,7 @@ def pgd(
     targeted: bool = False,
     loss: str = "ce",
     seed: int | np.random.Generator | None = None,
+    keep_first_success: bool = False,
 ) -> np.ndarray:
     """Projected gradient descent (Madry et al. 2018) within an ``eps`` ball.
 
@@ -303,6 +323,8 @@ def pgd(
     true label; ``targeted`` (``y`` = target labels) it lowers the loss of the target.
     ``loss`` is "ce" (cross-entropy), "margin" (Carlini-Wagner) or "logit" (raw score).
     ``random_start`` begins at a random point of the ball (drawn with ``seed``).
+    ``keep_first_success`` returns, per image, the first iterate that already fooled the model
+    (for evaluation: a later step cannot undo a success); otherwise the last iterate.
 
     ``x``: (N, 28, 28, 1) in [0, 1]; ``y``: N ints or one int. Returns numpy float32 of ``x``'s
     shape, in [0, 1], within ``eps`` of ``x``. See notebook ``02_pgd.ipynb``.
@@ -319,7 +341,8 @@ def pgd(
     start = images
     if random_start and eps > 0:
         start = np.clip(images + norm_spec.random_start(images.shape, eps, _rng(seed)), 0.0, 1.0)
-    loop = ascent_loop(model, norm, loss, images.shape[1:])
+    loop = ascent_loop(model, norm, loss, images.shape[1:],
+                       output="first_success" if keep_first_success else "last")
     result = loop(
         tf.constant(images), tf.constant(start, tf.float32), tf.constant(labels),
         tf.constant(eps, tf.float32), tf.constant(step_size, tf.float32),

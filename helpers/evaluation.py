@@ -62,7 +62,8 @@ def robust_mask(
 
     For each loss in ``losses`` it runs PGD ``restarts`` times (the first from the clean image,
     the others from random points of the ball) with ``steps`` steps of ``step_size``
-    (default 2.5 * eps / steps). Images already misclassified are not attacked again.
+    (default 2.5 * eps / steps). Every iterate counts: an image is lost as soon as any step of
+    any run fools the model. Images already misclassified are not attacked again.
     """
     eps = validate_number(eps, "eps")
     steps = validate_steps(steps)
@@ -82,7 +83,8 @@ def robust_mask(
                 if len(index) == 0:
                     continue
                 adversarial = pgd(model, images[index], labels[index], eps=eps, step_size=size,
-                                  steps=steps, norm=norm, random_start=restart > 0, loss=loss, seed=rng)
+                                  steps=steps, norm=norm, random_start=restart > 0, loss=loss, seed=rng,
+                                  keep_first_success=True)
                 fooled = predict(model, adversarial, batch_size=batch_size).argmax(axis=1) != labels[index]
                 still_correct[index[fooled]] = False
     return still_correct

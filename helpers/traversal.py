@@ -63,7 +63,7 @@ def traverse(
     targets = validate_labels(model, target, len(images), what="target")
     if len(images) == 0:
         return np.zeros((steps + 1, *images.shape), np.float32)
-    loop = ascent_loop(model, "l2", objective, images.shape[1:], record_frames=True,
+    loop = ascent_loop(model, "l2", objective, images.shape[1:], output="frames",
                        freeze_saturated=bool(freeze_saturated))
     start = tf.constant(images)
     frames = loop(start, start, tf.constant(targets), tf.constant(eps, tf.float32),

@@ -227,3 +227,22 @@ def test_property_any_batch_stays_valid(small_model, count, norm, eps_fraction, 
     assert np.isfinite(result).all()
     assert result.min() >= 0.0 and result.max() <= 1.0
     assert perturbation_norm(result, x, norm).max() <= eps + TOLERANCE
+
+
+@pytest.mark.parametrize("norm", NORM_NAMES)
+def test_keep_first_success_never_loses_a_success(small_model, held_out, norm):
+    x, y = held_out
+    eps = {"l2": 1.5, "linf": 0.15}[norm]
+    settings = dict(eps=eps, step_size=eps / 2, steps=10, norm=norm)  # big steps overshoot
+    last = pgd(small_model, x, y, **settings)
+    first = pgd(small_model, x, y, keep_first_success=True, **settings)
+    fooled_last = small_model.predict(last, verbose=0).argmax(1) != y
+    fooled_first = small_model.predict(first, verbose=0).argmax(1) != y
+    assert np.all(fooled_first >= fooled_last)
+    assert perturbation_norm(first, x, norm).max() <= eps + TOLERANCE
+    assert first.min() >= 0.0 and first.max() <= 1.0
+
+
+def test_unknown_loop_output(small_model):
+    with pytest.raises(ValueError, match="unknown output"):
+        ascent_loop(small_model, "l2", "ce", (28, 28, 1), output="middle")
