@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import time
 from dataclasses import asdict, dataclass, replace
@@ -116,8 +117,8 @@ def train(name: str, *, epochs: Optional[int] = None, out_dir: Path = MODELS_DIR
         "training_seconds_total": sum(r["seconds"] for r in history),
         "seconds_this_run": time.perf_counter() - started,
         "data_sha256": SHA256,
-        "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}, "
-                   f"{len(tf.config.list_physical_devices('CPU'))} CPU device(s), "
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, "
+                   f"{len(tf.config.list_physical_devices('GPU'))} GPU(s), "
                    f"TensorFlow {tf.__version__}, Keras {keras.__version__}",
     }
     (out_dir / f"{name}.json").write_text(json.dumps(report, indent=2) + "\n")

@@ -32,6 +32,58 @@ HEADLINE = dict(steps=100, restarts=5, losses=("ce", "margin"))  # L2 eps 2.0: t
 START, END = "<!-- evaluation-table:start -->", "<!-- evaluation-table:end -->"
 
 
+def _replace_block(text: str, start: str, end: str, body: str) -> str:
+    """Replace what stands between two marker lines (markers kept); text unchanged if absent."""
+    return re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: f"{start}\n{body}\n{end}", text,
+                  flags=re.DOTALL)
+
+
+def model_facts(name: str, directory: Path = MODELS_DIR) -> str:
+    """The model card's facts for one model, from ``models/NAME.json`` (written by training)."""
+    card = json.loads((directory / f"{name}.json").read_text())
+    size = (directory / card["file"]).stat().st_size / 1e6
+    attack = card["attack"]
+    attack_text = ("none (natural training)" if attack is None else
+                   f"PGD, {attack['norm'].upper()} eps {attack['eps']}, {attack['steps']} steps of "
+                   f"{attack['step_size']}, random start: {attack['random_start']}, loss: {attack['loss']}")
+    config = card["config"]
+    check = card["eval_attack"]
+    lines = [
+        f"- File: `models/{card['file']}`, {size:.1f} MB, SHA-256 `{card['sha256']}`",
+        f"- Command: `{card['command']}` (with `MNIST_NPZ` set, or internet for Keras' download)",
+        f"- Configuration: {config['epochs']} epochs, batch {config['batch_size']}, Adam, learning rate "
+        f"{config['learning_rate']} with cosine decay to {config['final_lr_fraction']} of it, seed {config['seed']}",
+        f"- Training attack: {attack_text}",
+        f"- Training time: {card['training_seconds_total'] / 60:.1f} minutes on {card['machine']}",
+        "",
+        f"| epoch | training loss | training accuracy | clean accuracy (1,000 test) | under the per-epoch check | seconds |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for record in card["history"]:
+        lines.append(
+            f"| {record['epoch']} | {record['train_loss']:.4f} | {100 * record['train_accuracy']:.2f}% | "
+            f"{100 * record.get('eval_clean_accuracy', float('nan')):.1f}% | "
+            f"{100 * record.get('eval_adversarial_accuracy', float('nan')):.1f}% | {record['seconds']:.0f} |")
+    lines.append("")
+    lines.append(f"The per-epoch check is a quick, weak attack (L2 PGD, eps {check['eps']}, {check['steps']} steps of "
+                 f"{check['step_size']}, cross-entropy, no restarts) on the first 1,000 test images; "
+                 "the table above has the strong figures.")
+    return "\n".join(lines)
+
+
+def refresh_card(results: dict | None, directory: Path = MODELS_DIR) -> None:
+    """Rewrite the generated blocks of ``models/README.md`` (facts per model, evaluation table)."""
+    readme = directory / "README.md"
+    text = readme.read_text()
+    for name in ("natural", "robust", "judge"):
+        if (directory / f"{name}.json").is_file():
+            text = _replace_block(text, f"<!-- facts:{name}:start -->", f"<!-- facts:{name}:end -->",
+                                  model_facts(name, directory))
+    if results is not None:
+        text = _replace_block(text, START, END, markdown_table(results))
+    readme.write_text(text)
+
+
 def evaluate(names: list[str], count: int, table: dict, headline: dict) -> dict:
     x, y = load_mnist_test()
     results: dict = {"attack_images": count, "table_attack": table, "headline_attack": headline,
@@ -76,18 +128,20 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=["natural", "robust"])
     parser.add_argument("--quick", action="store_true", help="100 images, 10 steps: a smoke run")
     parser.add_argument("--out-dir", type=Path, default=MODELS_DIR)
+    parser.add_argument("--card-only", action="store_true",
+                        help="only rewrite the model facts in models/README.md from models/*.json")
     args = parser.parse_args()
+    if args.card_only:
+        refresh_card(None)
+        return
     table, headline, count = TABLE, HEADLINE, 1000
     if args.quick:
         table = headline = dict(steps=10, restarts=1, losses=("ce", "margin"))
         count = 100
     results = evaluate(args.models, count, table, headline)
     (args.out_dir / "evaluation.json").write_text(json.dumps(results, indent=2) + "\n")
-    readme = args.out_dir / "README.md"
-    if readme.is_file() and START in readme.read_text():
-        text = re.sub(re.escape(START) + ".*?" + re.escape(END),
-                      f"{START}\n{markdown_table(results)}\n{END}", readme.read_text(), flags=re.DOTALL)
-        readme.write_text(text)
+    if args.out_dir == MODELS_DIR:
+        refresh_card(results)
     print(markdown_table(results))
 
 
