@@ -43,14 +43,17 @@ def _stderr_silenced() -> Iterator[None]:
 def quiet_tensorflow() -> str:
     """Import TensorFlow without its start-up log lines; returns its version.
 
-    Sets ``TF_CPP_MIN_LOG_LEVEL=2`` (errors still show) unless already set, and silences the
-    lines TensorFlow prints before that setting takes effect. Call it before other helpers.
+    Sets ``TF_CPP_MIN_LOG_LEVEL=2`` (errors still show) unless already set, silences the
+    lines TensorFlow prints before that setting takes effect, and keeps TensorFlow's Python
+    logger to errors (its "tf.function retracing" notice counts the series' several compiled
+    loops as retraces of one). Call it before other helpers.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     with _stderr_silenced():
         import tensorflow as tf
 
         tf.constant(0.0) + 1.0  # first op: the remaining one-off start-up lines happen here
+    tf.get_logger().setLevel("ERROR")
     return tf.__version__
 
 
