@@ -70,7 +70,8 @@ def show_digits(
     count = len(images)
     columns = max(1, min(columns, count))
     rows = -(-count // columns)
-    figure = Figure(figsize=(columns * cell_size, rows * cell_size + (0.4 if title else 0.1)))
+    caption_room = 0.35 if (titles is not None or logits is not None or labels is not None) else 0.0
+    figure = Figure(figsize=(columns * cell_size, rows * (cell_size + caption_room) + (0.4 if title else 0.1)))
     axes = np.atleast_1d(figure.subplots(rows, columns, squeeze=False).ravel())
     for index, ax in enumerate(axes):
         _hide_ticks(ax)
@@ -372,7 +373,8 @@ def show_budget_ball(
 __all__ += ["show_probabilities", "budget_step_2d", "show_budget_ball"]
 
 
-# --- Added for notebooks 03 and 04: grouped bars, named rows of digits, traversal progress
+# --- Added for notebooks 03 and 04: grouped bars, named rows of digits, traversal progress,
+# --- accuracy during training
 
 
 def plot_grouped_bars(
@@ -386,8 +388,8 @@ def plot_grouped_bars(
     """Bars in groups, each bar labelled with its value: ``table`` maps a group name (on the x
     axis, e.g. "clean" or "under attack") to {bar name: value}, e.g. {"natural": 99.1,
     "robust": 98.0}; the same bar names in every group share a colour and a legend entry.
-    Values are drawn as given (pass percentages for accuracy). Used in notebook
-    ``03_adversarial_training.ipynb``.
+    Values are drawn as given (pass percentages for accuracy). Used in notebooks
+    ``03_adversarial_training.ipynb`` and ``04_class_traversal.ipynb``.
     """
     if not table or any(not bars for bars in table.values()):
         raise ValueError("give at least one group with at least one bar, e.g. {'clean': {'natural': 99.0}}")
@@ -398,7 +400,7 @@ def plot_grouped_bars(
             if not np.isfinite(float(value)):
                 raise ValueError(f"{group!r} / {name!r}: the value must be a finite number, got {value!r}")
     width = 0.8 / len(bar_names)
-    figure = Figure(figsize=(max(4.0, 1.2 + 1.6 * len(groups)), 3.4))
+    figure = Figure(figsize=(min(11.0, max(4.0, 1.2 + 1.3 * len(groups))), 3.4))
     ax = figure.subplots()
     positions = np.arange(len(groups))
     for index, name in enumerate(bar_names):
@@ -445,7 +447,9 @@ def show_digit_rows(
     for name, texts in (captions or {}).items():
         if name not in rows or len(texts) != count:
             raise ValueError(f"captions[{name!r}] must name a row and hold {count} captions")
-    figure = Figure(figsize=(count * cell_size + 0.5, len(names) * (cell_size + 0.15) + (0.4 if title else 0.1)))
+    lines = max((text.count("\n") + 1 for texts in (captions or {}).values() for text in texts), default=0)
+    row_height = cell_size + 0.05 + 0.16 * lines  # room for captions of one or more lines
+    figure = Figure(figsize=(count * cell_size + 0.5, len(names) * row_height + (0.4 if title else 0.1)))
     axes = figure.subplots(len(names), count, squeeze=False)
     for row, name in enumerate(names):
         for column in range(count):
@@ -503,4 +507,46 @@ def plot_traversal_progress(
     return figure
 
 
-__all__ += ["plot_grouped_bars", "show_digit_rows", "plot_traversal_progress"]
+def plot_training_history(
+    histories: Mapping[str, Sequence[Mapping[str, float]]],
+    *,
+    title: str = "Accuracy during training",
+    attack_text: str = "under attack",
+) -> Figure:
+    """Accuracy (%) against training time (minutes, added up over epochs), one colour per model:
+    a solid line for clean accuracy and a dashed one for accuracy under the per-epoch attack,
+    one marker per epoch (starting from the end of epoch 1).
+
+    ``histories`` maps a model name to its per-epoch records, as returned by
+    :func:`helpers.training.fit` (or the ``"history"`` of ``models/NAME.json``): each needs
+    ``"seconds"`` and ``"eval_clean_accuracy"``, and may have ``"eval_adversarial_accuracy"``.
+    ``attack_text`` names the attack in the legend. Used in notebook
+    ``03_adversarial_training.ipynb``.
+    """
+    if not histories or any(len(records) == 0 for records in histories.values()):
+        raise ValueError("give at least one model with at least one epoch record")
+    figure = Figure(figsize=(6.4, 3.8))
+    ax = figure.subplots()
+    for index, (name, records) in enumerate(histories.items()):
+        missing = [key for key in ("seconds", "eval_clean_accuracy") if any(key not in r for r in records)]
+        if missing:
+            raise ValueError(f"{name!r}: every epoch record needs {missing}")
+        colour = f"C{index}"
+        minutes = np.cumsum([float(r["seconds"]) for r in records]) / 60.0
+        ax.plot(minutes, [100 * float(r["eval_clean_accuracy"]) for r in records], "o-", color=colour,
+                label=f"{name}: clean")
+        if all("eval_adversarial_accuracy" in r for r in records):
+            ax.plot(minutes, [100 * float(r["eval_adversarial_accuracy"]) for r in records], "s--",
+                    color=colour, label=f"{name}: {attack_text}")
+    ax.set_xlabel("training time (minutes)")
+    ax.set_ylabel("accuracy (%)")
+    ax.set_ylim(-2, 102)
+    ax.set_xlim(left=0)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title(title, fontsize=10)
+    figure.tight_layout()
+    return figure
+
+
+__all__ += ["plot_grouped_bars", "show_digit_rows", "plot_traversal_progress", "plot_training_history"]

@@ -11,13 +11,14 @@ to it. A panel is a :class:`Panel`: display it in a cell; its ``controls``, ``ou
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
 import ipywidgets as widgets
 import keras
 import numpy as np
-from IPython.display import display
+from IPython.display import Image, display
 from matplotlib.figure import Figure
 
 from helpers.attacks import fgsm, pgd, validate_images, validate_labels
@@ -38,7 +39,8 @@ __all__ = [
 ]
 
 #: Slider ranges and starting values per norm: (eps max, eps start, step max, step start).
-NORM_RANGES = {"linf": (0.5, 0.2, 0.1, 0.01), "l2": (5.0, 2.0, 1.0, 0.1)}
+#: The starting step is 2.5 * eps / 20, so 20 steps can cross the whole ball.
+NORM_RANGES = {"linf": (0.5, 0.2, 0.1, 0.025), "l2": (5.0, 2.0, 1.0, 0.25)}
 
 
 @dataclass
@@ -144,12 +146,17 @@ def draw_traversal_frame(view: Mapping[str, dict], frame: int, target: int) -> F
 
 
 def _show(panel: Panel, figure: Figure) -> None:
-    """Replace what the panel's output area shows with ``figure`` (kept in ``state["figure"]``)."""
+    """Replace what the panel's output area shows with ``figure`` (kept in ``state["figure"]``).
+
+    The figure is sent as a PNG image, so it shows whatever matplotlib backend is active.
+    """
     panel.state["figure"] = figure
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=72, bbox_inches="tight")
     output = panel.output
     with output:
         output.clear_output(wait=True)
-        display(figure)
+        display(Image(data=buffer.getvalue(), format="png"))
 
 
 def _slider(description: str, value: float, maximum: float, step: float) -> widgets.FloatSlider:
@@ -177,10 +184,19 @@ def epsilon_panel(models: Mapping[str, keras.Model], image: np.ndarray, label: i
 
 
 def pgd_panel(models: Mapping[str, keras.Model], image: np.ndarray, label: int, *,
-              norm: str = "l2", steps: int = 20) -> Panel:
-    """Sliders for epsilon, step size and steps and a norm chooser, redrawing PGD's result."""
+              norm: str = "l2", steps: int = 20, eps: float | None = None,
+              step_size: float | None = None) -> Panel:
+    """Sliders for epsilon, step size and steps and a norm chooser, redrawing PGD's result.
+
+    ``eps`` and ``step_size`` set the starting values (default: :data:`NORM_RANGES`); after
+    a switch of norm both jump to that norm's defaults.
+    """
+    if norm not in NORM_RANGES:
+        raise ValueError(f"unknown norm {norm!r}; choose one of {sorted(NORM_RANGES)}")
     output = widgets.Output()
     eps_max, eps_start, step_max, step_start = NORM_RANGES[norm]
+    eps_start = eps_start if eps is None else eps
+    step_start = step_start if step_size is None else step_size
     controls = {
         "norm": widgets.ToggleButtons(options=[("L2", "l2"), ("L-infinity", "linf")], value=norm,
                                       description="norm"),

@@ -81,3 +81,26 @@ def test_traversal_progress_rejects_bad_input():
         plot_traversal_progress({"m": {"frames": frames, "logits": logits[:2]}}, 0)
     with pytest.raises(ValueError):
         plot_traversal_progress({"m": {"frames": frames, "logits": logits}}, 10)
+
+
+def test_training_history_plots_clean_and_attacked_accuracy_against_minutes():
+    from helpers.plotting import plot_training_history
+
+    natural = [{"seconds": 60.0, "eval_clean_accuracy": 0.98, "eval_adversarial_accuracy": 0.1},
+               {"seconds": 60.0, "eval_clean_accuracy": 0.99, "eval_adversarial_accuracy": 0.1}]
+    small = [{"seconds": 30.0, "eval_clean_accuracy": 0.5}]  # no attack recorded: clean line only
+    figure = plot_training_history({"natural": natural, "small": small}, attack_text="PGD")
+    ax = figure.axes[0]
+    assert len(ax.lines) == 3
+    np.testing.assert_allclose(ax.lines[0].get_xdata(), [1.0, 2.0])  # minutes, added up
+    np.testing.assert_allclose(ax.lines[1].get_ydata(), [10.0, 10.0])  # percent
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["natural: clean", "natural: PGD", "small: clean"]
+    assert ax.get_xlabel() == "training time (minutes)" and ax.get_ylabel() == "accuracy (%)"
+
+
+def test_training_history_rejects_bad_input():
+    from helpers.plotting import plot_training_history
+
+    for histories in ({}, {"a": []}, {"a": [{"seconds": 1.0}]}):
+        with pytest.raises(ValueError):
+            plot_training_history(histories)

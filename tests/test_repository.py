@@ -107,3 +107,14 @@ def test_no_large_or_generated_files_are_tracked():
             assert path.stat().st_size < 5_000_000, name
     card = json.loads((ROOT / "models" / "natural.json").read_text())
     assert card["sha256"] in (ROOT / "models" / "SHA256SUMS").read_text()
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_local_link_in_a_notebook_points_at_a_file(path):
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type != "markdown":
+            continue
+        for target in re.findall(r"\]\(([^)#\s]+)", cell.source):
+            if not re.match(r"[a-z]+:", target):  # skip web links
+                assert (path.parent / target).exists(), f"{path.name}: broken link {target}"

@@ -81,11 +81,20 @@ def test_pgd_panel_sliders_and_norm_switch(models, held_out):
     assert all(panel.controls[k].continuous_update is False for k in ("eps", "step_size", "steps"))
     panel.controls["steps"].value = 7
     assert panel.state["steps"] == 7 and panel.state["norm"] == "l2"
+    assert panel.state["step_size"] == pytest.approx(0.25)  # 2.5 * eps / 20 by default
     panel.controls["norm"].value = "linf"
     assert panel.state["norm"] == "linf"
     assert panel.controls["eps"].max == pytest.approx(0.5) and panel.state["eps"] == pytest.approx(0.2)
     change = panel.state["view"]["small"]["adversarial"] - x[4]
     assert np.abs(change).max() <= 0.2 + 1e-5
+
+
+def test_pgd_panel_starting_values_and_bad_norm(models, held_out):
+    x, y = held_out
+    panel = pgd_panel(models, x[4], int(y[4]), norm="linf", eps=0.1, step_size=0.02, steps=3)
+    assert (panel.state["eps"], panel.state["step_size"], panel.state["steps"]) == pytest.approx((0.1, 0.02, 3))
+    with pytest.raises(ValueError, match="unknown norm"):
+        pgd_panel(models, x[4], int(y[4]), norm="l1")
 
 
 def test_traversal_panel_pickers_and_frame_slider(models, held_out):

@@ -46,10 +46,7 @@ def add_navigation(folder: Path = NOTEBOOKS) -> list[Path]:
         body = [c for c in notebook.cells if TAG not in c.get("metadata", {}).get("tags", [])]
         cells = [_nav_cell(text), *body, _nav_cell(text)]
         if [c.source for c in cells] != [c.source for c in notebook.cells]:
-            for cell in cells:
-                cell.pop("id", None)
             notebook.cells = cells
-            nbformat.validator.normalize(notebook)
             nbformat.write(notebook, path)
             changed.append(path)
     return changed

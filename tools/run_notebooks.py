@@ -4,8 +4,8 @@
     python tools/run_notebooks.py notebooks/01_adversarial_examples.ipynb
 
 Each notebook runs in a fresh kernel in ``notebooks/`` (execution counts 1..N), with the
-widget state stored. The run fails if a cell raises or writes to stderr (log noise or a
-warning in a saved output), and prints each notebook's time and size.
+widget state stored. The run fails if a cell raises or writes to stderr, or prints a
+TensorFlow warning (log noise in a saved output), and prints each notebook's time and size.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ def run(path: Path, timeout: int = 900) -> float:
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     seconds = time.perf_counter() - started
     noisy = [(i, o.get("text", "")[:300]) for i, c in enumerate(notebook.cells)
-             for o in c.get("outputs", []) if o.get("output_type") == "stream" and o.get("name") == "stderr"]
+             for o in c.get("outputs", []) if o.get("output_type") == "stream"
+             and (o.get("name") == "stderr" or "WARNING:tensorflow" in o.get("text", ""))]
     if noisy:
         raise SystemExit(f"{path.name}: stderr in saved outputs (cell index, text): {noisy}")
     nbformat.write(notebook, path)
