@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 from helpers.attacks import fgsm, pgd, validate_images, validate_labels
 from helpers.evaluation import predict
 from helpers.plotting import prediction_text, softmax
-from helpers.traversal import traverse
+from helpers.traversal import DEFAULT_STEP_SIZE, DEFAULT_STEPS, traverse
 
 __all__ = [
     "Panel",
@@ -237,7 +237,8 @@ def pgd_panel(models: Mapping[str, keras.Model], image: np.ndarray, label: int, 
 
 
 def traversal_panel(models: Mapping[str, keras.Model], images: np.ndarray, labels: np.ndarray, *,
-                    source: int = 0, target: int = 0, steps: int = 40, step_size: float = 0.25,
+                    source: int = 0, target: int = 0, steps: int = DEFAULT_STEPS,
+                    step_size: float = DEFAULT_STEP_SIZE,
                     **options) -> Panel:
     """Pickers for the source image, target digit, step size and steps, plus a frame slider
     (and a play button) that moves through the traversal of every model side by side."""
