@@ -111,14 +111,19 @@ def markdown_table(results: dict) -> str:
     for name, row in results["models"].items():
         lines.append(f"| {name} | " + " | ".join(f"{100 * row[key]:.1f}" for key, _ in columns) + " |")
     table, headline = results["table_attack"], results["headline_attack"]
+
+    def starts(count: int) -> str:
+        return ("from the clean image" if count == 1 else
+                f"x {count} starts (the clean image, then random points of the ball)")
+
     lines += [
         "",
         f"Accuracy in %. Clean: all 10,000 test images. Under attack: the first {results['attack_images']:,} test "
         f"images, PGD with {table['steps']} steps of 2.5 * eps / {table['steps']}, the worst case per image over "
-        f"the {' and '.join(table['losses'])} losses x {table['restarts']} starts (the clean image, then random "
-        f"points of the ball), every iterate counting. 'L2 2.0, strongest': the same with "
-        f"{headline['restarts']} starts per loss ({headline['restarts'] * len(headline['losses'])} runs of "
-        f"{headline['steps']} steps per image). Made by `python tools/evaluate_models.py`.",
+        f"the {' and '.join(table['losses'])} losses {starts(table['restarts'])}, every iterate counting. "
+        f"'L2 2.0, strongest': the worst case over the {' and '.join(headline['losses'])} losses "
+        f"{starts(headline['restarts'])}: {headline['restarts'] * len(headline['losses'])} runs of "
+        f"{headline['steps']} steps per image. Made by `python tools/evaluate_models.py`.",
     ]
     return "\n".join(lines)
 
@@ -129,10 +134,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="100 images, 10 steps: a smoke run")
     parser.add_argument("--out-dir", type=Path, default=MODELS_DIR)
     parser.add_argument("--card-only", action="store_true",
-                        help="only rewrite the model facts in models/README.md from models/*.json")
+                        help="only rewrite models/README.md from models/*.json and models/evaluation.json")
     args = parser.parse_args()
     if args.card_only:
-        refresh_card(None)
+        saved = args.out_dir / "evaluation.json"
+        refresh_card(json.loads(saved.read_text()) if saved.is_file() else None)
         return
     table, headline, count = TABLE, HEADLINE, 1000
     if args.quick:
