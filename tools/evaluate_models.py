@@ -32,7 +32,7 @@ HEADLINE = dict(steps=100, restarts=5, losses=("ce", "margin"))  # L2 eps 2.0: t
 START, END = "<!-- evaluation-table:start -->", "<!-- evaluation-table:end -->"
 
 
-def _replace_block(text: str, start: str, end: str, body: str) -> str:
+def replace_block(text: str, start: str, end: str, body: str) -> str:
     """Replace what stands between two marker lines (markers kept); text unchanged if absent."""
     return re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: f"{start}\n{body}\n{end}", text,
                   flags=re.DOTALL)
@@ -77,10 +77,10 @@ def refresh_card(results: dict | None, directory: Path = MODELS_DIR) -> None:
     text = readme.read_text()
     for name in ("natural", "robust", "judge"):
         if (directory / f"{name}.json").is_file():
-            text = _replace_block(text, f"<!-- facts:{name}:start -->", f"<!-- facts:{name}:end -->",
+            text = replace_block(text, f"<!-- facts:{name}:start -->", f"<!-- facts:{name}:end -->",
                                   model_facts(name, directory))
     if results is not None:
-        text = _replace_block(text, START, END, markdown_table(results))
+        text = replace_block(text, START, END, markdown_table(results))
     readme.write_text(text)
 
 

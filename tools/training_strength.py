@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -28,6 +27,8 @@ from helpers.evaluation import accuracy, robust_accuracy  # noqa: E402
 from helpers.models import MODELS_DIR, build_cnn  # noqa: E402
 from helpers.train import RECIPES  # noqa: E402
 from helpers.training import fit  # noqa: E402
+
+from evaluate_models import replace_block  # noqa: E402  (tools/ is on the path when run as a script)
 
 STEPS = (1, 3, 10)
 EPOCHS = 2
@@ -64,10 +65,7 @@ def main() -> None:
                  "worst case over the cross-entropy and margin losses from the clean image, every iterate "
                  "counting. Made by `python tools/training_strength.py`.")
     readme = MODELS_DIR / "README.md"
-    text = readme.read_text()
-    if START in text:
-        readme.write_text(re.sub(re.escape(START) + ".*?" + re.escape(END),
-                                 lambda _: f"{START}\n" + "\n".join(lines) + f"\n{END}", text, flags=re.DOTALL))
+    readme.write_text(replace_block(readme.read_text(), START, END, "\n".join(lines)))
     print("\n".join(lines))
 
 
