@@ -16,7 +16,7 @@ import json
 import os
 import time
 import weakref
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -25,9 +25,9 @@ import numpy as np
 import tensorflow as tf
 from tqdm.auto import tqdm
 
-from helpers.attacks import validate_images, validate_labels
+from helpers.attacks import PGDAttack, validate_images, validate_labels
 
-__all__ = ["TrainConfig", "Attack", "run_epoch", "fit", "make_optimizer", "load_checkpoint"]
+__all__ = ["TrainConfig", "Attack", "run_epoch", "fit", "make_optimizer", "load_checkpoint", "warmed_up"]
 
 #: An attack as the training loop sees it: (model, images, labels, rng) -> attacked images.
 Attack = Callable[[keras.Model, np.ndarray, np.ndarray, np.random.Generator], np.ndarray]
@@ -39,6 +39,9 @@ class TrainConfig:
 
     ``learning_rate`` is Adam's starting rate; it follows a cosine decay to
     ``learning_rate * final_lr_fraction`` over all the run's batches.
+    ``attack_warmup_epochs``: during the first epochs the training attack's radius (and step)
+    grow in equal parts, ``(epoch + 1) / (attack_warmup_epochs + 1)`` of the full size, so a
+    network that cannot learn against the full attack from scratch gets a foothold first.
     """
 
     epochs: int = 8
@@ -47,6 +50,21 @@ class TrainConfig:
     final_lr_fraction: float = 0.01
     seed: int = 0
     eval_size: int = 1000  # test images used for the per-epoch clean / adversarial check
+    attack_warmup_epochs: int = 0
+
+
+def warmed_up(attack: Optional[Attack], epoch: int, warmup_epochs: int) -> Optional[Attack]:
+    """The training attack of (0-based) ``epoch``: ``attack`` scaled down during the warm-up.
+
+    Only a :class:`helpers.attacks.PGDAttack` can be scaled (its ``eps`` and ``step_size``);
+    any other attack with a warm-up is a ``ValueError``.
+    """
+    if attack is None or warmup_epochs <= 0 or epoch >= warmup_epochs:
+        return attack
+    if not isinstance(attack, PGDAttack):
+        raise ValueError(f"an attack warm-up needs a PGDAttack, got {type(attack).__name__}")
+    fraction = (epoch + 1) / (warmup_epochs + 1)
+    return replace(attack, eps=attack.eps * fraction, step_size=attack.step_size * fraction)
 
 
 def make_optimizer(config: TrainConfig, steps_per_epoch: int) -> keras.optimizers.Optimizer:
@@ -209,7 +227,10 @@ def fit(
         started = time.perf_counter()
         rng = np.random.default_rng([config.seed, epoch])
         record = {"epoch": epoch + 1}
-        train = run_epoch(model, x_train, y_train, batch_size=config.batch_size, attack=attack,
+        epoch_attack = warmed_up(attack, epoch, config.attack_warmup_epochs)
+        if epoch_attack is not attack:
+            record["attack_eps"] = epoch_attack.eps
+        train = run_epoch(model, x_train, y_train, batch_size=config.batch_size, attack=epoch_attack,
                           optimizer=optimizer, rng=rng, progress=progress,
                           description=f"epoch {epoch + 1}/{config.epochs}")
         record.update(train_loss=train["loss"], train_accuracy=train["accuracy"])

@@ -138,3 +138,28 @@ def test_bad_training_data_is_refused(mnist_test):
         run_epoch(tiny_cnn(), x * 255, y, progress=False)
     with pytest.raises(ValueError, match="one per image"):
         run_epoch(tiny_cnn(), x, y[:4], progress=False)
+
+
+def test_attack_warm_up_scales_radius_and_step_then_stops():
+    from helpers.training import warmed_up
+
+    scaled = [warmed_up(ATTACK, epoch, 3) for epoch in range(5)]
+    assert [a.eps for a in scaled] == pytest.approx([0.25, 0.5, 0.75, 1.0, 1.0])
+    assert [a.step_size for a in scaled] == pytest.approx([0.125, 0.25, 0.375, 0.5, 0.5])
+    assert scaled[3] is ATTACK and scaled[0].steps == ATTACK.steps and scaled[0].norm == ATTACK.norm
+    assert warmed_up(ATTACK, 0, 0) is ATTACK and warmed_up(None, 0, 2) is None
+
+
+def test_attack_warm_up_needs_a_pgd_attack():
+    from helpers.training import warmed_up
+
+    with pytest.raises(ValueError, match="warm-up needs a PGDAttack"):
+        warmed_up(lambda model, x, y, rng: x, 0, 2)
+
+
+def test_fit_logs_the_warmed_up_radius(mnist_test):
+    x, y, x_eval, y_eval = _data(mnist_test, 128)
+    config = TrainConfig(epochs=2, batch_size=64, eval_size=20, attack_warmup_epochs=1)
+    history = fit(tiny_cnn(seed=3), x, y, config=config, attack=ATTACK, x_eval=x_eval, y_eval=y_eval,
+                  progress=False, log=lambda _: None)
+    assert history[0]["attack_eps"] == pytest.approx(0.5) and "attack_eps" not in history[1]
