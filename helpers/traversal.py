@@ -18,6 +18,8 @@ shrink as ``step_size / (1 + step_decay * i)`` so the path settles).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, replace
+from typing import Optional
 
 import keras
 import numpy as np
@@ -25,7 +27,7 @@ import tensorflow as tf
 
 from helpers.attacks import ascent_loop, validate_images, validate_labels, validate_number, validate_steps
 
-__all__ = ["DEFAULT_STEPS", "DEFAULT_STEP_SIZE", "OBJECTIVES", "traverse"]
+__all__ = ["DEFAULT_STEPS", "DEFAULT_STEP_SIZE", "OBJECTIVES", "METHODS", "TraversalMethod", "traverse"]
 
 #: Defaults of the seed experiment: 40 steps of L2 length 0.3 (at most 12 in all), chosen in
 #: notebook 04: long enough for the robust model to draw the target digit, short enough that
@@ -35,38 +37,69 @@ DEFAULT_STEP_SIZE = 0.3
 OBJECTIVES = ("logit", "ce", "margin")
 
 
+@dataclass(frozen=True)
+class TraversalMethod:
+    """Every setting of a traversal method (see :func:`traverse` for their meaning)."""
+
+    steps: int = DEFAULT_STEPS
+    step_size: float = DEFAULT_STEP_SIZE
+    objective: str = "logit"
+    eps: float = math.inf
+    freeze_saturated: bool = False
+    step_decay: float = 0.0
+
+
+#: ``"seed"``: the original experiment (notebook 04). ``"best"``: the variant recommended by
+#: the measurements of ``tools/traversal_benchmark.py`` (table in ``results/traversals.md``,
+#: explained in notebook 05).
+METHODS: dict[str, TraversalMethod] = {
+    "seed": TraversalMethod(),
+    "best": TraversalMethod(),  # tuned below by the benchmark
+}
+
+
 def traverse(
     model: keras.Model,
     x: np.ndarray,
     target: int | np.ndarray,
     *,
-    steps: int = DEFAULT_STEPS,
-    step_size: float = DEFAULT_STEP_SIZE,
-    objective: str = "logit",
-    eps: float = math.inf,
-    freeze_saturated: bool = False,
-    step_decay: float = 0.0,
+    method: str = "seed",
+    steps: Optional[int] = None,
+    step_size: Optional[float] = None,
+    objective: Optional[str] = None,
+    eps: Optional[float] = None,
+    freeze_saturated: Optional[bool] = None,
+    step_decay: Optional[float] = None,
 ) -> np.ndarray:
     """All frames of a class traversal of images ``x`` towards ``target``.
 
     ``x``: (N, 28, 28, 1) in [0, 1]; ``target``: one digit for all images, or N digits.
-    Each step moves every image ``step_size`` (L2) along the gradient of the objective
-    (by default the target's logit), keeps it within ``eps`` (L2) of the start and clips
-    pixels to [0, 1]. Returns float32 frames of shape (steps + 1, N, 28, 28, 1), frame 0
-    being ``x``, every frame in [0, 1].
+    ``method`` picks a set of settings from :data:`METHODS` (``"seed"``, the default, is the
+    original experiment; ``"best"`` the measured best); any setting given explicitly replaces
+    the method's. Each step moves every image ``step_size`` (L2) along the gradient of the
+    ``objective`` ("logit": the target's raw score; "ce": its log-probability; "margin": its
+    lead over the strongest other class), shrunk to ``step_size / (1 + step_decay * i)`` at
+    step ``i``, with no push on pixels already at 0 or 1 if ``freeze_saturated``; then keeps
+    it within ``eps`` (L2) of the start and clips pixels to [0, 1]. Returns float32 frames
+    of shape (steps + 1, N, 28, 28, 1), frame 0 being ``x``, every frame in [0, 1].
     """
-    if objective not in OBJECTIVES:
-        raise ValueError(f"unknown objective {objective!r}; choose one of {list(OBJECTIVES)}")
-    steps = validate_steps(steps)
-    step_size = validate_number(step_size, "step_size")
-    eps = validate_number(eps, "eps", allow_inf=True)
-    step_decay = validate_number(step_decay, "step_decay")
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; choose one of {sorted(METHODS)}")
+    given = {"steps": steps, "step_size": step_size, "objective": objective, "eps": eps,
+             "freeze_saturated": freeze_saturated, "step_decay": step_decay}
+    settings = replace(METHODS[method], **{k: v for k, v in given.items() if v is not None})
+    if settings.objective not in OBJECTIVES:
+        raise ValueError(f"unknown objective {settings.objective!r}; choose one of {list(OBJECTIVES)}")
+    steps = validate_steps(settings.steps)
+    step_size = validate_number(settings.step_size, "step_size")
+    eps = validate_number(settings.eps, "eps", allow_inf=True)
+    step_decay = validate_number(settings.step_decay, "step_decay")
     images = validate_images(model, x)
     targets = validate_labels(model, target, len(images), what="target")
     if len(images) == 0:
         return np.zeros((steps + 1, *images.shape), np.float32)
-    loop = ascent_loop(model, "l2", objective, images.shape[1:], output="frames",
-                       freeze_saturated=bool(freeze_saturated))
+    loop = ascent_loop(model, "l2", settings.objective, images.shape[1:], output="frames",
+                       freeze_saturated=bool(settings.freeze_saturated))
     start = tf.constant(images)
     frames = loop(start, start, tf.constant(targets), tf.constant(eps, tf.float32),
                   tf.constant(step_size, tf.float32), tf.constant(steps, tf.int32),

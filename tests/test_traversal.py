@@ -97,3 +97,33 @@ def test_invalid_settings(small_model, held_out, change, message):
         traverse(small_model, x[:2], 0, **change)
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         traverse(small_model, x[:2] * 2, 0)
+
+
+def test_methods_seed_is_the_default_and_best_has_the_same_frame_shape(small_model, held_out):
+    from helpers.traversal import METHODS
+
+    x, _ = held_out
+    np.testing.assert_array_equal(traverse(small_model, x[:2], 3, steps=5),
+                                  traverse(small_model, x[:2], 3, method="seed", steps=5))
+    best = traverse(small_model, x[:2], 3, method="best")
+    assert best.shape == (METHODS["best"].steps + 1, 2, 28, 28, 1) and best.dtype == np.float32
+    assert best.min() >= 0 and best.max() <= 1
+    np.testing.assert_array_equal(best[0], x[:2])
+
+
+def test_explicit_settings_override_the_method(small_model, held_out):
+    from helpers.traversal import METHODS
+
+    x, _ = held_out
+    frames = traverse(small_model, x[:2], 7, method="best", steps=3)
+    assert frames.shape[0] == 4
+    best = METHODS["best"]
+    spelled_out = traverse(small_model, x[:2], 7, steps=3, step_size=best.step_size, objective=best.objective,
+                           eps=best.eps, freeze_saturated=best.freeze_saturated, step_decay=best.step_decay)
+    np.testing.assert_allclose(frames, spelled_out, atol=1e-6)
+
+
+def test_unknown_method(small_model, held_out):
+    x, _ = held_out
+    with pytest.raises(ValueError, match="unknown method 'fancy'"):
+        traverse(small_model, x[:1], 0, method="fancy")

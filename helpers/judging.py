@@ -1,0 +1,142 @@
+"""Scoring class traversals: did the walk reach the target, does it look real, how far did it go?
+
+Explained in notebook ``05_better_traversals.ipynb``.
+
+A traversal is judged on its final frame by three numbers:
+
+* **success**: an independent, adversarially trained classifier (the *judge*, a different
+  architecture from the models that make the walks, see :func:`helpers.models.build_judge`)
+  gives the target class at least ``threshold`` (50%) probability;
+* **realism**: the L2 distance from the final frame to the nearest *real* image of the target
+  class in a reference set (smaller is more realistic). The series uses held-out test digits
+  that no model trained on and no walk started from (:func:`benchmark_split`), so a walk cannot
+  score well by copying a digit a model memorised, and the measure works offline;
+* **size**: the L2 distance from the starting image (how much the walk changed).
+
+The benchmark set (:func:`benchmark_split`) is the first 10 test images of every digit, each
+sent to every other digit: 10 x 10 x 9 = 900 traversals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+
+from helpers.attacks import validate_images, validate_labels, validate_number
+
+__all__ = ["Benchmark", "benchmark_split", "nearest_distance", "judge_probability", "score",
+           "success_matrix", "NUM_CLASSES"]
+
+NUM_CLASSES = 10
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """Traversal starts and targets, and the reference digits used to measure realism."""
+
+    images: np.ndarray  # (M, 28, 28, 1): every start image, repeated once per target
+    sources: np.ndarray  # (M,) the start images' true digits
+    targets: np.ndarray  # (M,) the digit each walk aims for (never its source)
+    start_index: np.ndarray  # (M,) index of the start image in the split it came from
+    reference_images: np.ndarray  # (R, 28, 28, 1) real digits, none of them a start
+    reference_labels: np.ndarray  # (R,)
+
+
+def benchmark_split(x: np.ndarray, y: np.ndarray, per_digit: int = 10) -> Benchmark:
+    """The first ``per_digit`` images of every digit, each sent to every other digit.
+
+    Everything else in ``(x, y)`` becomes the reference set for realism. With the 10,000 test
+    images and ``per_digit=10``: 900 traversals and 9,900 reference digits. Walks are ordered
+    by source digit, then start image, then target.
+    """
+    if isinstance(per_digit, bool) or not isinstance(per_digit, (int, np.integer)) or per_digit < 1:
+        raise ValueError(f"per_digit must be a positive whole number, got {per_digit!r}")
+    x = np.asarray(x)
+    y = np.asarray(y)
+    if x.ndim != 4 or x.shape[1:] != (28, 28, 1) or y.shape != (len(x),):
+        raise ValueError(f"expected images (N, 28, 28, 1) and N labels, got {x.shape} and {y.shape}")
+    starts = []
+    for digit in range(NUM_CLASSES):
+        found = np.flatnonzero(y == digit)[:per_digit]
+        if len(found) < per_digit:
+            raise ValueError(f"only {len(found)} images of digit {digit}, need {per_digit}")
+        starts.extend(found)
+    start_index = np.repeat(np.asarray(starts), NUM_CLASSES - 1)
+    targets = np.array([t for s in starts for t in range(NUM_CLASSES) if t != y[s]], np.int64)
+    keep = np.ones(len(x), bool)
+    keep[starts] = False
+    return Benchmark(images=x[start_index], sources=y[start_index].astype(np.int64), targets=targets,
+                     start_index=start_index, reference_images=x[keep], reference_labels=y[keep])
+
+
+def nearest_distance(images: np.ndarray, classes: np.ndarray, reference_images: np.ndarray,
+                     reference_labels: np.ndarray, *, batch: int = 512) -> np.ndarray:
+    """L2 distance from each image to the nearest reference image of its class in ``classes``."""
+    images = np.asarray(images, np.float32).reshape(len(images), -1)
+    classes = np.asarray(classes)
+    reference = np.asarray(reference_images, np.float32).reshape(len(reference_images), -1)
+    if classes.shape != (len(images),):
+        raise ValueError(f"need one class per image, got {classes.shape} for {len(images)} images")
+    if reference.shape[1:] != images.shape[1:]:
+        raise ValueError("reference images and images must have the same shape")
+    out = np.empty(len(images), np.float64)
+    for digit in np.unique(classes):
+        pool = reference[np.asarray(reference_labels) == digit].astype(np.float64)
+        if len(pool) == 0:
+            raise ValueError(f"no reference image of class {digit}")
+        pool_sq = np.sum(pool ** 2, axis=1)
+        rows = np.flatnonzero(classes == digit)
+        for start in range(0, len(rows), batch):
+            part = images[rows[start:start + batch]].astype(np.float64)
+            squared = np.sum(part ** 2, axis=1)[:, None] - 2 * part @ pool.T + pool_sq[None, :]
+            out[rows[start:start + batch]] = np.sqrt(np.maximum(squared.min(axis=1), 0.0))
+    return out
+
+
+def judge_probability(judge: keras.Model, images: np.ndarray, targets: np.ndarray | int,
+                      *, batch_size: int = 500) -> np.ndarray:
+    """The judge's softmax probability of each image's target class."""
+    images = validate_images(judge, images)
+    targets = validate_labels(judge, targets, len(images), what="target")
+    logits = judge.predict(images, batch_size=batch_size, verbose=0) if len(images) else np.zeros((0, 10))
+    logits = logits - logits.max(axis=1, keepdims=True)
+    probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    return probs[np.arange(len(images)), targets]
+
+
+def score(judge: keras.Model, starts: np.ndarray, finals: np.ndarray, targets: np.ndarray,
+          reference_images: np.ndarray, reference_labels: np.ndarray, *,
+          threshold: float = 0.5) -> dict[str, np.ndarray]:
+    """Per-walk ``probability``, ``success``, ``realism`` and ``size`` (see the module's text)."""
+    threshold = validate_number(threshold, "threshold")
+    if threshold > 1:
+        raise ValueError(f"threshold is a probability and must lie in [0, 1], got {threshold}")
+    starts = np.asarray(starts, np.float32)
+    finals = np.asarray(finals, np.float32)
+    if starts.shape != finals.shape:
+        raise ValueError(f"starts {starts.shape} and final frames {finals.shape} differ in shape")
+    probability = judge_probability(judge, finals, targets)
+    size = np.sqrt(np.sum((finals - starts).reshape(len(finals), -1).astype(np.float64) ** 2, axis=1))
+    return {
+        "probability": probability,
+        "success": probability >= threshold,
+        "realism": nearest_distance(finals, np.asarray(targets), reference_images, reference_labels),
+        "size": size,
+    }
+
+
+def success_matrix(sources: np.ndarray, targets: np.ndarray, success: np.ndarray) -> np.ndarray:
+    """10 x 10 success rates, rows the source digit, columns the target (NaN where no walk)."""
+    sources, targets = np.asarray(sources), np.asarray(targets)
+    success = np.asarray(success, np.float64)
+    if not (sources.shape == targets.shape == success.shape):
+        raise ValueError("sources, targets and success must have the same length")
+    matrix = np.full((NUM_CLASSES, NUM_CLASSES), np.nan)
+    for s in range(NUM_CLASSES):
+        for t in range(NUM_CLASSES):
+            chosen = (sources == s) & (targets == t)
+            if chosen.any():
+                matrix[s, t] = success[chosen].mean()
+    return matrix
