@@ -550,3 +550,49 @@ def plot_training_history(
 
 
 __all__ += ["plot_grouped_bars", "show_digit_rows", "plot_traversal_progress", "plot_training_history"]
+
+
+# --- Added for notebook 05: success matrices of class traversals
+
+
+def plot_success_matrices(
+    matrices: Mapping[str, np.ndarray],
+    *,
+    title: str = "How often the judge sees the target (%)",
+) -> Figure:
+    """Side-by-side 10 x 10 heat maps of traversal success (rows: start digit, columns: target).
+
+    ``matrices`` maps a panel name (e.g. "natural model") to a (10, 10) array of rates in
+    [0, 1], NaN where there is no walk (the diagonal); each cell is labelled with its
+    percentage and each panel's name carries the overall rate. As returned by
+    :func:`helpers.judging.success_matrix`. Used in notebook ``05_better_traversals.ipynb``.
+    """
+    if not matrices:
+        raise ValueError("give at least one matrix, e.g. {'robust': success_matrix(...)}")
+    for name, matrix in matrices.items():
+        matrix = np.asarray(matrix, dtype=float)
+        finite = matrix[np.isfinite(matrix)]
+        if matrix.shape != (10, 10) or np.any((finite < 0) | (finite > 1)):
+            raise ValueError(f"{name!r}: need a (10, 10) array of rates in [0, 1], got shape {matrix.shape}")
+    figure = Figure(figsize=(4.2 * len(matrices) + 0.6, 4.4))
+    axes = np.atleast_1d(figure.subplots(1, len(matrices)))
+    for ax, (name, matrix) in zip(axes, matrices.items()):
+        matrix = np.asarray(matrix, dtype=float)
+        image = ax.imshow(np.ma.masked_invalid(100 * matrix), cmap="viridis", vmin=0, vmax=100)
+        for s in range(10):
+            for t in range(10):
+                if np.isfinite(matrix[s, t]):
+                    value = 100 * matrix[s, t]
+                    ax.text(t, s, f"{value:.0f}", ha="center", va="center", fontsize=7,
+                            color="black" if value > 60 else "white")
+        ax.set_xticks(range(10))
+        ax.set_yticks(range(10))
+        ax.set_xlabel("target digit")
+        ax.set_ylabel("start digit")
+        ax.set_title(f"{name}\nmean over pairs {100 * np.nanmean(matrix):.1f}%", fontsize=10)
+    figure.colorbar(image, ax=list(axes), shrink=0.8, label="judge success (%)")
+    figure.suptitle(title, fontsize=11)
+    return figure
+
+
+__all__ += ["plot_success_matrices"]

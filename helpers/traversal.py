@@ -47,6 +47,7 @@ class TraversalMethod:
     eps: float = math.inf
     freeze_saturated: bool = False
     step_decay: float = 0.0
+    stop_confidence: Optional[float] = None
 
 
 #: ``"seed"``: the original experiment (notebook 04). ``"best"``: the variant recommended by
@@ -70,6 +71,7 @@ def traverse(
     eps: Optional[float] = None,
     freeze_saturated: Optional[bool] = None,
     step_decay: Optional[float] = None,
+    stop_confidence: Optional[float] = None,
 ) -> np.ndarray:
     """All frames of a class traversal of images ``x`` towards ``target``.
 
@@ -80,13 +82,17 @@ def traverse(
     ``objective`` ("logit": the target's raw score; "ce": its log-probability; "margin": its
     lead over the strongest other class), shrunk to ``step_size / (1 + step_decay * i)`` at
     step ``i``, with no push on pixels already at 0 or 1 if ``freeze_saturated``; then keeps
-    it within ``eps`` (L2) of the start and clips pixels to [0, 1]. Returns float32 frames
-    of shape (steps + 1, N, 28, 28, 1), frame 0 being ``x``, every frame in [0, 1].
+    it within ``eps`` (L2) of the start and clips pixels to [0, 1]. With ``stop_confidence``
+    (a probability in (0, 1]) a walk stops at the first frame where the model gives the target
+    at least that probability: its later frames repeat that frame (the walk has converged
+    instead of gathering noise). Returns float32 frames of shape (steps + 1, N, 28, 28, 1),
+    frame 0 being ``x``, every frame in [0, 1].
     """
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {sorted(METHODS)}")
     given = {"steps": steps, "step_size": step_size, "objective": objective, "eps": eps,
-             "freeze_saturated": freeze_saturated, "step_decay": step_decay}
+             "freeze_saturated": freeze_saturated, "step_decay": step_decay,
+             "stop_confidence": stop_confidence}
     settings = replace(METHODS[method], **{k: v for k, v in given.items() if v is not None})
     if settings.objective not in OBJECTIVES:
         raise ValueError(f"unknown objective {settings.objective!r}; choose one of {list(OBJECTIVES)}")
@@ -94,6 +100,9 @@ def traverse(
     step_size = validate_number(settings.step_size, "step_size")
     eps = validate_number(settings.eps, "eps", allow_inf=True)
     step_decay = validate_number(settings.step_decay, "step_decay")
+    stop = settings.stop_confidence
+    if stop is not None and not (validate_number(stop, "stop_confidence") > 0 and stop <= 1):
+        raise ValueError(f"stop_confidence is a probability and must lie in (0, 1], got {stop!r}")
     images = validate_images(model, x)
     targets = validate_labels(model, target, len(images), what="target")
     if len(images) == 0:
@@ -103,5 +112,22 @@ def traverse(
     start = tf.constant(images)
     frames = loop(start, start, tf.constant(targets), tf.constant(eps, tf.float32),
                   tf.constant(step_size, tf.float32), tf.constant(steps, tf.int32),
-                  tf.constant(-1.0), tf.constant(step_decay, tf.float32))
-    return frames.numpy()
+                  tf.constant(-1.0), tf.constant(step_decay, tf.float32)).numpy()
+    if stop is not None:
+        frames = _stop_when_confident(model, frames, targets, float(stop))
+    return frames
+
+
+def _stop_when_confident(model: keras.Model, frames: np.ndarray, targets: np.ndarray,
+                         confidence: float) -> np.ndarray:
+    """Freeze each walk from its first frame where the target's probability is >= ``confidence``."""
+    count, size = frames.shape[0], frames.shape[1]
+    logits = model.predict(frames.reshape(-1, *frames.shape[2:]), batch_size=2048, verbose=0)
+    logits = logits.reshape(count, size, -1).astype(np.float64)
+    logits -= logits.max(axis=-1, keepdims=True)
+    probability = np.exp(logits[:, np.arange(size), targets]) / np.exp(logits).sum(axis=-1)
+    reached = probability >= confidence
+    first = np.where(reached.any(axis=0), reached.argmax(axis=0), count - 1)
+    after = np.arange(count)[:, None] > first[None, :]
+    frames[after] = frames[first, np.arange(size)][np.nonzero(after)[1]]
+    return frames

@@ -127,3 +127,28 @@ def test_unknown_method(small_model, held_out):
     x, _ = held_out
     with pytest.raises(ValueError, match="unknown method 'fancy'"):
         traverse(small_model, x[:1], 0, method="fancy")
+
+
+def test_stop_confidence_freezes_each_walk_at_its_first_confident_frame(small_model, held_out):
+    x, y = held_out
+    targets = (y[:6] + 1) % 10
+    free = traverse(small_model, x[:6], targets, steps=25, step_size=0.4)
+    stopped = traverse(small_model, x[:6], targets, steps=25, step_size=0.4, stop_confidence=0.9)
+    assert stopped.shape == free.shape
+    logits = small_model.predict(free.reshape(-1, 28, 28, 1), verbose=0).reshape(26, 6, 10)
+    probs = np.exp(logits - logits.max(-1, keepdims=True))
+    probs = probs / probs.sum(-1, keepdims=True)
+    for i, t in enumerate(targets):
+        confident = np.flatnonzero(probs[:, i, t] >= 0.9)
+        first = confident[0] if len(confident) else 25
+        np.testing.assert_allclose(stopped[: first + 1, i], free[: first + 1, i], atol=1e-6)
+        for later in stopped[first:, i]:
+            np.testing.assert_array_equal(later, stopped[first, i])
+    assert np.any(perturbation_norm(stopped[-1], x[:6]) < perturbation_norm(free[-1], x[:6]) - 1e-3)
+
+
+@pytest.mark.parametrize("value", [0.0, -0.5, 1.5, float("nan")])
+def test_invalid_stop_confidence(small_model, held_out, value):
+    x, _ = held_out
+    with pytest.raises(ValueError, match="stop_confidence"):
+        traverse(small_model, x[:2], 0, stop_confidence=value)

@@ -36,7 +36,7 @@ from helpers.data import load_mnist_test  # noqa: E402
 from helpers.environment import quiet_tensorflow  # noqa: E402
 from helpers.judging import benchmark_split, nearest_distance, score, success_matrix  # noqa: E402
 from helpers.models import load_pretrained  # noqa: E402
-from helpers.traversal import METHODS, TraversalMethod  # noqa: E402
+from helpers.traversal import METHODS, TraversalMethod, traverse  # noqa: E402
 
 SEED = METHODS["seed"]
 # step_decay 0.05 over 40 steps shrinks the path by sum(1 / (1 + 0.05 i)) / 40 = 0.55; the
@@ -66,6 +66,12 @@ VARIANTS: dict[str, tuple[str, TraversalMethod]] = {
     "margin+freeze+decay+ball": ("margin, frozen pixels, decaying steps, ball of 6",
                                  replace(SEED, objective="margin", freeze_saturated=True, step_decay=_DECAY,
                                          step_size=_DECAY_STEP, eps=6.0)),
+    "stop": ("stop each walk once the model gives the target 99.9%",
+             replace(SEED, stop_confidence=0.999)),
+    "ce+freeze": ("cross-entropy objective, frozen saturated pixels",
+                  replace(SEED, objective="ce", freeze_saturated=True)),
+    "ce+freeze+stop": ("cross-entropy, frozen pixels, stop at 99.9%",
+                       replace(SEED, objective="ce", freeze_saturated=True, stop_confidence=0.999)),
     "seed, 3x budget": ("the easy way out: the seed method with 120 steps (path up to 36)",
                         replace(SEED, steps=120)),
     "best": ("the recommended method, traverse(..., method=\"best\")", METHODS["best"]),
@@ -75,19 +81,10 @@ MODELS = ("natural", "robust")
 
 def final_frames(model, images: np.ndarray, targets: np.ndarray, settings: TraversalMethod,
                  batch: int = 300) -> np.ndarray:
-    """The last frame of every walk (in batches, so long walks stay small in memory)."""
-    from helpers.attacks import ascent_loop
-    import tensorflow as tf
-
-    loop = ascent_loop(model, "l2", settings.objective, images.shape[1:], output="last",
-                       freeze_saturated=settings.freeze_saturated)
-    out = []
-    for start in range(0, len(images), batch):
-        x = tf.constant(images[start:start + batch])
-        out.append(loop(x, x, tf.constant(targets[start:start + batch]), tf.constant(settings.eps, tf.float32),
-                        tf.constant(settings.step_size, tf.float32), tf.constant(settings.steps, tf.int32),
-                        tf.constant(-1.0), tf.constant(settings.step_decay, tf.float32)).numpy())
-    return np.concatenate(out)
+    """The last frame of every walk made by :func:`traverse` with ``settings`` (in batches)."""
+    options = asdict(settings)
+    return np.concatenate([traverse(model, images[i:i + batch], targets[i:i + batch], **options)[-1]
+                           for i in range(0, len(images), batch)])
 
 
 def run(variants: list[str], per_digit: int, log=print) -> dict:
