@@ -55,7 +55,10 @@ class TraversalMethod:
 #: explained in notebook 05).
 METHODS: dict[str, TraversalMethod] = {
     "seed": TraversalMethod(),
-    "best": TraversalMethod(),  # tuned below by the benchmark
+    # the cross-entropy objective stops rewarding a walk once the target is likely; frozen
+    # saturated pixels stop wasting the step on pixels the clip undoes; and the walk ends as
+    # soon as the model is 99.9% sure, before noise gathers. Same 40 steps of 0.3 as the seed.
+    "best": TraversalMethod(objective="ce", freeze_saturated=True, stop_confidence=0.999),
 }
 
 
