@@ -26,7 +26,7 @@ import numpy as np
 
 from helpers.attacks import validate_images, validate_labels, validate_number
 
-__all__ = ["Benchmark", "benchmark_split", "nearest_distance", "judge_probability", "score",
+__all__ = ["Benchmark", "benchmark_split", "nearest_distance", "nearest_reference", "judge_probability", "score",
            "success_matrix", "NUM_CLASSES"]
 
 NUM_CLASSES = 10
@@ -71,28 +71,43 @@ def benchmark_split(x: np.ndarray, y: np.ndarray, per_digit: int = 10) -> Benchm
                      start_index=start_index, reference_images=x[keep], reference_labels=y[keep])
 
 
-def nearest_distance(images: np.ndarray, classes: np.ndarray, reference_images: np.ndarray,
-                     reference_labels: np.ndarray, *, batch: int = 512) -> np.ndarray:
-    """L2 distance from each image to the nearest reference image of its class in ``classes``."""
+def nearest_reference(images: np.ndarray, classes: np.ndarray, reference_images: np.ndarray,
+                      reference_labels: np.ndarray, *, batch: int = 512) -> tuple[np.ndarray, np.ndarray]:
+    """For each image, the nearest reference image of its class in ``classes`` (L2 in pixels).
+
+    Returns ``(distances, indices)``: the distance, and the index into ``reference_images``.
+    """
     images = np.asarray(images, np.float32).reshape(len(images), -1)
     classes = np.asarray(classes)
+    labels = np.asarray(reference_labels)
     reference = np.asarray(reference_images, np.float32).reshape(len(reference_images), -1)
     if classes.shape != (len(images),):
         raise ValueError(f"need one class per image, got {classes.shape} for {len(images)} images")
-    if reference.shape[1:] != images.shape[1:]:
-        raise ValueError("reference images and images must have the same shape")
-    out = np.empty(len(images), np.float64)
+    if reference.shape[1:] != images.shape[1:] or labels.shape != (len(reference),):
+        raise ValueError("reference images must have the images' shape and one label each")
+    distances = np.empty(len(images), np.float64)
+    indices = np.empty(len(images), np.int64)
     for digit in np.unique(classes):
-        pool = reference[np.asarray(reference_labels) == digit].astype(np.float64)
-        if len(pool) == 0:
+        members = np.flatnonzero(labels == digit)
+        if len(members) == 0:
             raise ValueError(f"no reference image of class {digit}")
+        pool = reference[members].astype(np.float64)
         pool_sq = np.sum(pool ** 2, axis=1)
         rows = np.flatnonzero(classes == digit)
         for start in range(0, len(rows), batch):
-            part = images[rows[start:start + batch]].astype(np.float64)
+            chosen = rows[start:start + batch]
+            part = images[chosen].astype(np.float64)
             squared = np.sum(part ** 2, axis=1)[:, None] - 2 * part @ pool.T + pool_sq[None, :]
-            out[rows[start:start + batch]] = np.sqrt(np.maximum(squared.min(axis=1), 0.0))
-    return out
+            best = squared.argmin(axis=1)
+            distances[chosen] = np.sqrt(np.maximum(squared[np.arange(len(chosen)), best], 0.0))
+            indices[chosen] = members[best]
+    return distances, indices
+
+
+def nearest_distance(images: np.ndarray, classes: np.ndarray, reference_images: np.ndarray,
+                     reference_labels: np.ndarray, *, batch: int = 512) -> np.ndarray:
+    """L2 distance from each image to the nearest reference image of its class in ``classes``."""
+    return nearest_reference(images, classes, reference_images, reference_labels, batch=batch)[0]
 
 
 def judge_probability(judge: keras.Model, images: np.ndarray, targets: np.ndarray | int,

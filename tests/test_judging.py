@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from helpers.judging import benchmark_split, judge_probability, nearest_distance, score, success_matrix
+from helpers.judging import (benchmark_split, judge_probability, nearest_distance, nearest_reference, score,
+                             success_matrix)
 
 
 def test_benchmark_split_sends_every_start_to_every_other_digit(mnist_test):
@@ -47,6 +48,10 @@ def test_nearest_distance_matches_brute_force_and_respects_the_class():
         pool = reference[labels == c].reshape(-1, 784)
         want = np.sqrt(((pool - images[i].reshape(784)) ** 2).sum(1)).min()
         assert got[i] == pytest.approx(want, rel=1e-5)
+    distances, indices = nearest_reference(images, classes, reference, labels)
+    np.testing.assert_allclose(distances, got)
+    assert np.all(labels[indices] == classes)
+    np.testing.assert_allclose(np.sqrt(((reference[indices] - images) ** 2).reshape(7, -1).sum(1)), got, rtol=1e-5)
     # an image that is itself a reference image of its class is at distance 0
     assert nearest_distance(reference[:1], labels[:1], reference, labels)[0] == pytest.approx(0, abs=1e-3)
     with pytest.raises(ValueError, match="no reference image of class 5"):

@@ -68,9 +68,11 @@ VARIANTS: dict[str, tuple[str, TraversalMethod]] = {
                               replace(SEED, objective="ce", freeze_saturated=True, stop_confidence=0.99)),
     "ce+freeze+ball": ("cross-entropy, frozen pixels, ball of 6",
                        replace(SEED, objective="ce", freeze_saturated=True, eps=6.0)),
-    "seed, 3x budget": ("the easy way out: the seed method with 120 steps (path up to 36)",
+    "seed with 3x budget": ("the easy way out: the seed method with 120 steps (path up to 36)",
                         replace(SEED, steps=120)),
-    "best": ("the recommended method, traverse(..., method=\"best\")", METHODS["best"]),
+    "best": ("the recommended method, `traverse(..., method=\"best\")`: " + ", ".join(
+        f"{k} {v}" for k, v in asdict(METHODS["best"]).items() if v != asdict(SEED)[k]) + "; 40 steps of 0.3",
+        METHODS["best"]),
 }
 MODELS = ("natural", "robust")
 
@@ -182,7 +184,13 @@ def main(argv: list[str] | None = None) -> None:
                         help=f"comma-separated, from: {', '.join(VARIANTS)}")
     parser.add_argument("--per-digit", type=int, default=10)
     parser.add_argument("--out", type=Path, default=REPO / "results")
+    parser.add_argument("--markdown-only", action="store_true",
+                        help="only rewrite traversals.md from an existing traversals.json")
     args = parser.parse_args(argv)
+    if args.markdown_only:
+        results = json.loads((args.out / "traversals.json").read_text())
+        write_markdown(results, results["command"], args.out / "traversals.md")
+        return
     chosen = [v.strip() for v in args.variants.split(",") if v.strip()]
     unknown = [v for v in chosen if v not in VARIANTS]
     if unknown:
