@@ -14,7 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 EXPECTED_NOTEBOOKS = ["00_start_here", "01_adversarial_examples", "02_pgd", "03_adversarial_training",
-                      "04_class_traversal"]
+                      "04_class_traversal", "05_better_traversals"]
 
 
 def test_readme_gives_the_two_commands_and_ci_runs_the_second():
