@@ -54,7 +54,9 @@ def model_facts(name: str, directory: Path = MODELS_DIR) -> str:
         f"- Command: `{card['command']}` (with `MNIST_NPZ` set, or internet for Keras' download)",
         f"- Configuration: {config['epochs']} epochs, batch {config['batch_size']}, Adam, learning rate "
         f"{config['learning_rate']} with cosine decay to {config['final_lr_fraction']} of it, seed {config['seed']}",
-        f"- Training attack: {attack_text}",
+        f"- Training attack: {attack_text}" + (
+            f", growing over the first {config['attack_warmup_epochs']} epochs"
+            if config.get("attack_warmup_epochs") else ""),
         f"- Training time: {card['training_seconds_total'] / 60:.1f} minutes on {card['machine']}",
         "",
         f"| epoch | training loss | training accuracy | clean accuracy (1,000 test) | under the per-epoch check | seconds |",
