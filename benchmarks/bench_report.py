@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 #: Issue 6's targets on a 2-core machine.
 TARGETS = {"pgd_vs_art": 2.5, "fraction_of_ceiling": 0.75, "series_seconds": 180.0, "slider_seconds": 0.5}
 
@@ -86,6 +89,34 @@ def _section_header(lines: list[str], title: str, entry: dict, results: dict) ->
         lines += [f"Skipped: {result['skipped']}"]
         return False
     return True
+
+
+def time_to_target_lines(path: Path = Path(__file__).resolve().parent / "time_to_target.json") -> list[str]:
+    """The time-to-target table from ``benchmarks/time_to_target.py``'s results (if any)."""
+    if not path.is_file():
+        return []
+    data = json.loads(path.read_text())
+    shipped, target = data["shipped"], data["target"]
+    lines = ["", "## PGD adversarial training: time to target", "",
+             "From `benchmarks/time_to_target.py` (training runs take tens of minutes, so they are not part "
+             "of `run.py`). Target: the shipped robust model's clean and robust accuracy minus 1 point, "
+             f"i.e. clean >= {_percent(target['clean_10000'])} and L2 eps 2.0 (100-step PGD, cross-entropy "
+             f"and margin, 1,000 images) >= {_percent(target['l2_2.0'])}. Cost is counted in forward-backward "
+             "passes per training image (attack steps + 1, times epochs) as well as in wall time, because "
+             "the wall times were measured on a machine shared with other jobs.", "",
+             "| recipe | epochs | passes per image | training time | clean | L2 eps 2.0 | reaches the target |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | --- |"]
+    shipped_passes = 12 * (10 + 1)
+    lines.append(f"| {shipped['description']} | 12 | {shipped_passes} | {shipped['train_seconds'] / 60:.1f} min | "
+                 f"{_percent(shipped['clean_10000'])} | {_percent(shipped['l2_2.0'])} | (the reference) |")
+    for name, row in data.items():
+        if name in ("shipped", "target"):
+            continue
+        passes = row["epochs"] * (row["attack"]["steps"] + 1)
+        lines.append(f"| {row['description']} | {row['epochs']} | {passes} ({passes / shipped_passes:.0%}) | "
+                     f"{row['train_seconds'] / 60:.1f} min | {_percent(row['clean_10000'])} | "
+                     f"{_percent(row['l2_2.0'])} | {'yes' if row['reaches_target'] else '**no**'} |")
+    return lines
 
 
 def render(results: dict) -> str:
@@ -236,6 +267,7 @@ def render(results: dict) -> str:
                          f"{_spread(r['png'])} | {_spread(r.get('view'))} |")
         lines += ["", f"Test image #{result['image']['index']} (a {result['image']['label']}). {result['notes']}."]
 
+    lines += time_to_target_lines()
     lines += ["", "## Reproduce", "", "```bash", "pip install -r benchmarks/requirements.txt   # ART, for the comparison",
               "python benchmarks/run.py                          # everything; --only pgd,ceiling for a part",
               "```", ""]
