@@ -25,7 +25,7 @@ CHAPTERS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
 ALL_NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb")) + SOLUTIONS
 FIRST_CHAPTERS = ["00_start_here", "01_adversarial_examples", "02_pgd", "03_adversarial_training",
-                  "04_class_traversal"]
+                  "04_class_traversal", "05_better_traversals"]
 
 
 # --------------------------------------------------------------------------------------------
