@@ -1,6 +1,8 @@
 """PGD throughput against ART's, the accuracy cross-check, and the machine's compute ceiling.
 
-Sections ``pgd``, ``crosscheck`` and ``ceiling`` of ``benchmarks/run.py``.
+Sections ``pgd``, ``crosscheck`` and ``ceiling`` of ``benchmarks/run.py``. Run on its own
+(``python benchmarks/bench_attacks.py [--repeats N]``), it compares the project's PGD with and
+without the attack loop's two speed-ups (:func:`fast_gradient_speedup`).
 """
 
 from __future__ import annotations
@@ -193,7 +195,10 @@ def ceiling(settings: dict, log: Callable[[str], None]) -> dict:
     """Large float32 matrix products (the machine's practical limit) and the bare model gradient."""
     import tensorflow as tf
 
+    from helpers.attacks import _model_forward
+
     model, x, y = _natural_model_and_data()
+    forward = _model_forward(model, True)  # as PGD computes it: with the fast first-conv gradient
     flops = count_pgd_flops(model)
     n, repeats = settings["matmul_size"], settings["repeats"]
     generator = tf.random.Generator.from_seed(0)
@@ -210,7 +215,7 @@ def ceiling(settings: dict, log: Callable[[str], None]) -> dict:
     def gradient(inputs, targets):  # what one PGD step cannot do without: forward + backward to the input
         with tf.GradientTape() as tape:
             tape.watch(inputs)
-            loss = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=targets, logits=model(inputs, training=False))
+            loss = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=targets, logits=forward(inputs))
         return tape.gradient(loss, inputs)
 
     calls = settings["gradient_calls"]
@@ -242,6 +247,102 @@ def ceiling(settings: dict, log: Callable[[str], None]) -> dict:
             "image_steps_per_s": gradient_rate,
             "flops_per_s_median": gradient_rate["median"] * flops["flops_per_image_step"],
             "fraction_of_matmul": gradient_rate["median"] * flops["flops_per_image_step"] / ceiling_rate,
-            "notes": "forward + input gradient only, in one tf.function, no step or projection: the "
-                     "fastest any PGD on this model can go in TensorFlow here (its loop overhead aside)"},
+            "notes": "forward + input gradient only, in one tf.function, no step or projection, computed "
+                     "as the project's PGD computes it (fast input gradient of the first convolution): the "
+                     "fastest the project's PGD on this model can go here (its loop overhead aside)"},
     }
+
+
+# --- the attack loop's speed-ups, on and off ---------------------------------------------------
+#: Variants of the project's loop: (fast first-conv input gradient, separate gradient function).
+LOOP_VARIANTS = {"plain": (False, False), "fast_first_conv": (True, False), "gradient_function": (False, True),
+                 "fast": (True, True)}
+
+
+def fast_gradient_speedup(settings: dict, log: Callable[[str], None], variants=tuple(LOOP_VARIANTS)) -> dict:
+    """The project's PGD with and without its two loop speed-ups (helpers.attacks:
+    ``_FAST_FIRST_CONV``, ``_GRADIENT_FUNCTION``), interleaved in one process (the order turns
+    every repeat), on the natural model: image-steps/s of each and its speed-up over "plain"
+    (both off: the loop as it was), and how far each one's images are from plain's."""
+    from helpers import attacks
+
+    model, x, y = _natural_model_and_data()
+    batch, steps_list, repeats = settings["batch"], settings["pgd_steps"], settings["repeats"]
+    images, labels = x[:batch], y[:batch]
+    configs = [(norm, steps) for norm in ("l2", "linf") for steps in steps_list]
+    variants = ["plain"] + [v for v in variants if v != "plain"]
+
+    def attack(variant: str, norm: str, steps: int) -> np.ndarray:
+        previous = attacks._FAST_FIRST_CONV, attacks._GRADIENT_FUNCTION
+        attacks._FAST_FIRST_CONV, attacks._GRADIENT_FUNCTION = LOOP_VARIANTS[variant]
+        try:
+            return attacks.pgd(model, images, labels, eps=EPS[norm], step_size=_step_size(norm, steps),
+                               steps=steps, norm=norm)
+        finally:
+            attacks._FAST_FIRST_CONV, attacks._GRADIENT_FUNCTION = previous
+
+    log(f"  warming up (tracing) {', '.join(variants)} for every setting")
+    difference = {}
+    for config in configs:
+        plain = attack("plain", *config)
+        difference[config] = {v: float(np.abs(attack(v, *config) - plain).max()) for v in variants}
+    seconds: dict = {v: {c: [] for c in configs} for v in variants}
+    for repeat in range(repeats):
+        order = variants[repeat % len(variants):] + variants[:repeat % len(variants)]
+        for config in configs:
+            for variant in order:
+                seconds[variant][config].append(timed(lambda: attack(variant, *config)))
+        log(f"  repeat {repeat + 1}/{repeats} done")
+    rows = []
+    for norm, steps in configs:
+        plain = summarise(seconds["plain"][(norm, steps)])
+        for variant in variants:
+            times = summarise(seconds[variant][(norm, steps)])
+            rows.append({"variant": variant, "norm": norm, "steps": steps, "batch": batch,
+                         "image_steps_per_s": rate_summary(times, batch * steps),
+                         "speedup_ratio_of_medians": plain["median"] / times["median"],
+                         "speedup_paired": summarise([a / b for a, b in zip(plain["samples"], times["samples"])]),
+                         "max_pixel_difference_from_plain": difference[(norm, steps)][variant]})
+    return {"rows": rows, "fast_first_conv_applies": attacks._fast_first_conv(model),
+            "notes": "plain: both speed-ups off (TensorFlow's own gradient of the first convolution, the step's "
+                     "gradient computed inline in the loop; whether TensorFlow then runs the max-pooling "
+                     "gradients with oneDNN varies from process to process); fast: both on (the default). Same "
+                     "model, images and settings as the pgd section."}
+
+
+def _main(argv: list[str] | None = None) -> int:
+    import argparse
+    import sys
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    for path in (str(here), str(here.parent)):
+        if path not in sys.path:
+            sys.path.insert(0, path)
+    from run import FULL
+
+    from helpers.environment import quiet_tensorflow
+
+    parser = argparse.ArgumentParser(description="PGD with and without the attack loop's speed-ups")
+    parser.add_argument("--repeats", type=int, default=FULL["repeats"])
+    parser.add_argument("--steps", default=",".join(map(str, FULL["pgd_steps"])), help="comma-separated")
+    parser.add_argument("--batch", type=int, default=FULL["batch"])
+    args = parser.parse_args(argv)
+    quiet_tensorflow()
+    settings = {"repeats": args.repeats, "batch": args.batch,
+                "pgd_steps": [int(s) for s in args.steps.split(",") if s.strip()]}
+    result = fast_gradient_speedup(settings, lambda text: print(text, flush=True))
+    print(f"fast first-conv gradient applies to the natural model: {result['fast_first_conv_applies']}")
+    print("variant            norm  steps  batch  image-steps/s [min-max]   speedup over plain (medians, paired)"
+          "  max |diff| from plain")
+    for row in result["rows"]:
+        rate = row["image_steps_per_s"]
+        print(f"{row['variant']:18} {row['norm']:5} {row['steps']:5} {row['batch']:6}  "
+              f"{rate['median']:6.0f} [{rate['min']:.0f}-{rate['max']:.0f}]  "
+              f"{row['speedup_ratio_of_medians']:12.3f}x, {row['speedup_paired']['median']:.3f}x"
+              f"{'':22}{row['max_pixel_difference_from_plain']:.2e}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main())
