@@ -25,6 +25,8 @@ import keras
 import numpy as np
 
 from helpers.attacks import validate_images, validate_labels, validate_number
+from helpers.evaluation import predict
+from helpers.plotting import softmax
 
 __all__ = ["Benchmark", "benchmark_split", "nearest_distance", "nearest_reference", "judge_probability", "score",
            "success_matrix", "NUM_CLASSES"]
@@ -115,10 +117,7 @@ def judge_probability(judge: keras.Model, images: np.ndarray, targets: np.ndarra
     """The judge's softmax probability of each image's target class."""
     images = validate_images(judge, images)
     targets = validate_labels(judge, targets, len(images), what="target")
-    logits = judge.predict(images, batch_size=batch_size, verbose=0) if len(images) else np.zeros((0, 10))
-    logits = logits - logits.max(axis=1, keepdims=True)
-    probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
-    return probs[np.arange(len(images)), targets]
+    return softmax(predict(judge, images, batch_size=batch_size))[np.arange(len(images)), targets]
 
 
 def score(judge: keras.Model, starts: np.ndarray, finals: np.ndarray, targets: np.ndarray,

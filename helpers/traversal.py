@@ -26,8 +26,11 @@ import numpy as np
 import tensorflow as tf
 
 from helpers.attacks import ascent_loop, validate_images, validate_labels, validate_number, validate_steps
+from helpers.evaluation import predict
+from helpers.plotting import softmax
 
-__all__ = ["DEFAULT_STEPS", "DEFAULT_STEP_SIZE", "OBJECTIVES", "METHODS", "TraversalMethod", "traverse"]
+__all__ = ["DEFAULT_STEPS", "DEFAULT_STEP_SIZE", "OBJECTIVES", "METHODS", "TraversalMethod", "traverse",
+           "target_probability", "first_confident"]
 
 #: Defaults of the seed experiment: 40 steps of L2 length 0.3 (at most 12 in all), chosen in
 #: notebook 04: long enough for the robust model to draw the target digit, short enough that
@@ -121,16 +124,30 @@ def traverse(
     return frames
 
 
+def target_probability(model: keras.Model, frames: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """The model's probability of each walk's target at every frame: (steps + 1, N).
+
+    ``frames``: (steps + 1, N, 28, 28, 1) as returned by :func:`traverse`; ``targets``: N digits.
+    """
+    count, size = frames.shape[0], frames.shape[1]
+    probability = softmax(predict(model, frames.reshape(-1, *frames.shape[2:]))).reshape(count, size, -1)
+    return probability[:, np.arange(size), np.asarray(targets)]
+
+
+def first_confident(probability: np.ndarray, confidence: float) -> np.ndarray:
+    """Per walk, the first frame whose target probability is >= ``confidence`` (else the last).
+
+    ``probability``: (steps + 1, N), e.g. from :func:`target_probability`. This is where
+    ``stop_confidence`` stops each walk.
+    """
+    reached = np.asarray(probability) >= confidence
+    return np.where(reached.any(axis=0), reached.argmax(axis=0), len(reached) - 1)
+
+
 def _stop_when_confident(model: keras.Model, frames: np.ndarray, targets: np.ndarray,
                          confidence: float) -> np.ndarray:
     """Freeze each walk from its first frame where the target's probability is >= ``confidence``."""
-    count, size = frames.shape[0], frames.shape[1]
-    logits = model.predict(frames.reshape(-1, *frames.shape[2:]), batch_size=2048, verbose=0)
-    logits = logits.reshape(count, size, -1).astype(np.float64)
-    logits -= logits.max(axis=-1, keepdims=True)
-    probability = np.exp(logits[:, np.arange(size), targets]) / np.exp(logits).sum(axis=-1)
-    reached = probability >= confidence
-    first = np.where(reached.any(axis=0), reached.argmax(axis=0), count - 1)
-    after = np.arange(count)[:, None] > first[None, :]
-    frames[after] = frames[first, np.arange(size)][np.nonzero(after)[1]]
+    first = first_confident(target_probability(model, frames, targets), confidence)
+    after = np.arange(frames.shape[0])[:, None] > first[None, :]
+    frames[after] = frames[first, np.arange(frames.shape[1])][np.nonzero(after)[1]]
     return frames

@@ -152,3 +152,18 @@ def test_invalid_stop_confidence(small_model, held_out, value):
     x, _ = held_out
     with pytest.raises(ValueError, match="stop_confidence"):
         traverse(small_model, x[:2], 0, stop_confidence=value)
+
+
+def test_first_confident_and_target_probability(small_model, held_out):
+    from helpers.traversal import first_confident, target_probability
+
+    probability = np.array([[0.1, 0.2, 0.95], [0.6, 0.3, 0.99], [0.9, 0.4, 0.999]])
+    np.testing.assert_array_equal(first_confident(probability, 0.5), [1, 2, 0])  # never reached: the last frame
+    x, y = held_out
+    frames = traverse(small_model, x[:3], [1, 2, 3], steps=2)
+    got = target_probability(small_model, frames, np.array([1, 2, 3]))
+    logits = small_model.predict(frames[1], verbose=0)
+    want = np.exp(logits - logits.max(1, keepdims=True))
+    want = (want / want.sum(1, keepdims=True))[np.arange(3), [1, 2, 3]]
+    assert got.shape == (3, 3)
+    np.testing.assert_allclose(got[1], want, rtol=1e-4)
