@@ -34,6 +34,7 @@ import numpy as np  # noqa: E402
 
 from helpers.data import load_mnist_test  # noqa: E402
 from helpers.environment import quiet_tensorflow  # noqa: E402
+from helpers.evaluation import accuracy  # noqa: E402
 from helpers.judging import benchmark_split, nearest_distance, score, success_matrix  # noqa: E402
 from helpers.models import load_pretrained  # noqa: E402
 from helpers.traversal import METHODS, TraversalMethod, traverse  # noqa: E402
@@ -91,16 +92,15 @@ def run(variants: list[str], per_digit: int, log=print) -> dict:
     bench = benchmark_split(x, y, per_digit)
     judge = load_pretrained("judge")
     models = {name: load_pretrained(name) for name in MODELS}
-    starts = x[np.unique(bench.start_index)]
-    real = nearest_distance(starts, y[np.unique(bench.start_index)], bench.reference_images,
-                            bench.reference_labels)
+    first = np.unique(bench.start_index)  # each start image once
+    starts, start_labels = x[first], y[first]
+    real = nearest_distance(starts, start_labels, bench.reference_images, bench.reference_labels)
     results: dict = {
         "walks": int(len(bench.targets)),
         "per_digit": per_digit,
         "reference_digits": int(len(bench.reference_labels)),
         "yardstick_real_digits": {"mean_nearest_distance": float(real.mean()),
-                                  "judge_accuracy": float(np.mean(
-                                      judge.predict(starts, verbose=0).argmax(1) == y[np.unique(bench.start_index)]))},
+                                  "judge_accuracy": accuracy(judge, starts, start_labels)},
         "variants": {},
     }
     for name in variants:
