@@ -50,10 +50,10 @@ def _art_attacks(model, batch_size: int, steps_list, norms=("l2", "linf")) -> di
 
 def _tracing_counts(model) -> dict:
     """How many times each of the project's compiled loops for ``model`` was traced (1 = never re-traced)."""
-    from helpers.attacks import _LOOPS
+    from helpers.attacks import compiled_loops
 
-    return {"/".join(map(str, key)): loop.experimental_get_tracing_count()
-            for key, loop in _LOOPS.get(model, {}).items()}
+    return {"/".join(getattr(part, "name", getattr(part, "__name__", str(part))) for part in key):
+            loop.experimental_get_tracing_count() for key, loop in compiled_loops(model).items()}
 
 
 def pgd_throughput(settings: dict, log: Callable[[str], None]) -> dict:
@@ -195,10 +195,10 @@ def ceiling(settings: dict, log: Callable[[str], None]) -> dict:
     """Large float32 matrix products (the machine's practical limit) and the bare model gradient."""
     import tensorflow as tf
 
-    from helpers.attacks import _model_forward
+    from helpers.speedups import model_forward
 
     model, x, y = _natural_model_and_data()
-    forward = _model_forward(model, True)  # as PGD computes it: with the fast first-conv gradient
+    forward = model_forward(model, fast_first_conv=True)  # as PGD computes it: with the fast first-conv gradient
     flops = count_pgd_flops(model)
     n, repeats = settings["matmul_size"], settings["repeats"]
     generator = tf.random.Generator.from_seed(0)
@@ -259,12 +259,20 @@ LOOP_VARIANTS = {"plain": (False, False), "fast_first_conv": (True, False), "gra
                  "fast": (True, True)}
 
 
+def _speed_path(variant: str):
+    from helpers.speedups import SpeedPath
+
+    fast_first_conv, gradient_function = LOOP_VARIANTS[variant]
+    return SpeedPath(fast_first_conv=fast_first_conv, gradient_function=gradient_function)
+
+
 def fast_gradient_speedup(settings: dict, log: Callable[[str], None], variants=tuple(LOOP_VARIANTS)) -> dict:
-    """The project's PGD with and without its two loop speed-ups (helpers.attacks:
-    ``_FAST_FIRST_CONV``, ``_GRADIENT_FUNCTION``), interleaved in one process (the order turns
+    """The project's PGD with and without its two loop speed-ups (``helpers.speedups.SpeedPath``:
+    ``fast_first_conv``, ``gradient_function``), interleaved in one process (the order turns
     every repeat), on the natural model: image-steps/s of each and its speed-up over "plain"
     (both off: the loop as it was), and how far each one's images are from plain's."""
-    from helpers import attacks
+    from helpers.attacks import pgd
+    from helpers.speedups import fast_first_conv_applies
 
     model, x, y = _natural_model_and_data()
     batch, steps_list, repeats = settings["batch"], settings["pgd_steps"], settings["repeats"]
@@ -273,13 +281,8 @@ def fast_gradient_speedup(settings: dict, log: Callable[[str], None], variants=t
     variants = ["plain"] + [v for v in variants if v != "plain"]
 
     def attack(variant: str, norm: str, steps: int) -> np.ndarray:
-        previous = attacks._FAST_FIRST_CONV, attacks._GRADIENT_FUNCTION
-        attacks._FAST_FIRST_CONV, attacks._GRADIENT_FUNCTION = LOOP_VARIANTS[variant]
-        try:
-            return attacks.pgd(model, images, labels, eps=EPS[norm], step_size=_step_size(norm, steps),
-                               steps=steps, norm=norm)
-        finally:
-            attacks._FAST_FIRST_CONV, attacks._GRADIENT_FUNCTION = previous
+        return pgd(model, images, labels, eps=EPS[norm], step_size=_step_size(norm, steps), steps=steps,
+                   norm=norm, speed=_speed_path(variant))
 
     log(f"  warming up (tracing) {', '.join(variants)} for every setting")
     difference = {}
@@ -303,7 +306,7 @@ def fast_gradient_speedup(settings: dict, log: Callable[[str], None], variants=t
                          "speedup_ratio_of_medians": plain["median"] / times["median"],
                          "speedup_paired": summarise([a / b for a, b in zip(plain["samples"], times["samples"])]),
                          "max_pixel_difference_from_plain": difference[(norm, steps)][variant]})
-    return {"rows": rows, "fast_first_conv_applies": attacks._fast_first_conv(model),
+    return {"rows": rows, "fast_first_conv_applies": fast_first_conv_applies(model),
             "notes": "plain: both speed-ups off (TensorFlow's own gradient of the first convolution, the step's "
                      "gradient computed inline in the loop; whether TensorFlow then runs the max-pooling "
                      "gradients with oneDNN varies from process to process); fast: both on (the default). Same "

@@ -16,9 +16,21 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from helpers.attacks import pgd, validate_images, validate_labels, validate_number, validate_steps
+from helpers.attacks import pgd
+from helpers.validation import validate_images, validate_labels, validate_number, validate_steps
 
-__all__ = ["predict", "accuracy", "robust_mask", "robust_accuracy", "accuracy_vs_epsilon"]
+__all__ = ["softmax", "predict", "accuracy", "robust_mask", "robust_accuracy", "accuracy_vs_epsilon"]
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Probabilities from logits along the last axis: (..., classes) -> (..., classes), float64.
+
+    Each row is in [0, 1] and sums to 1. Numerically stable: the row's largest logit is
+    subtracted before exponentiating, so huge logits (e.g. 1000) give no overflow or NaN.
+    """
+    logits = np.asarray(logits, np.float64)
+    shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return shifted / shifted.sum(axis=-1, keepdims=True)
 
 
 def predict(model: keras.Model, x: np.ndarray, *, batch_size: int = 1000) -> np.ndarray:

@@ -24,14 +24,12 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from helpers.attacks import validate_images, validate_labels, validate_number
-from helpers.evaluation import predict
-from helpers.plotting import softmax
+from helpers.data import NUM_CLASSES
+from helpers.validation import validate_images, validate_labels, validate_number
+from helpers.evaluation import predict, softmax
 
 __all__ = ["Benchmark", "benchmark_split", "nearest_distance", "nearest_reference", "judge_probability", "score",
            "success_matrix", "NUM_CLASSES"]
-
-NUM_CLASSES = 10
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import keras
 
+from helpers.data import IMAGE_SHAPE, NUM_CLASSES
+
 __all__ = [
     "MODELS_DIR",
     "PRETRAINED",
@@ -36,8 +38,6 @@ PRETRAINED = {
     "judge": "judge.keras",
 }
 
-IMAGE_SHAPE = (28, 28, 1)
-NUM_CLASSES = 10
 
 
 class ModelIntegrityError(ValueError):

@@ -25,7 +25,8 @@ import numpy as np
 import tensorflow as tf
 from tqdm.auto import tqdm
 
-from helpers.attacks import PGDAttack, validate_images, validate_labels
+from helpers.attacks import PGDAttack
+from helpers.validation import validate_images, validate_labels
 
 __all__ = ["TrainConfig", "Attack", "run_epoch", "fit", "make_optimizer", "load_checkpoint", "warmed_up"]
 

@@ -23,11 +23,11 @@ from typing import Optional
 
 import keras
 import numpy as np
-import tensorflow as tf
 
-from helpers.attacks import ascent_loop, validate_images, validate_labels, validate_number, validate_steps
-from helpers.evaluation import predict
-from helpers.plotting import softmax
+from helpers.attacks import ascend
+from helpers.validation import (validate_images, validate_labels, validate_number, validate_probability,
+                                validate_steps)
+from helpers.evaluation import predict, softmax
 
 __all__ = ["DEFAULT_STEPS", "DEFAULT_STEP_SIZE", "OBJECTIVES", "METHODS", "TraversalMethod", "traverse",
            "target_probability", "first_confident"]
@@ -107,18 +107,15 @@ def traverse(
     eps = validate_number(settings.eps, "eps", allow_inf=True)
     step_decay = validate_number(settings.step_decay, "step_decay")
     stop = settings.stop_confidence
-    if stop is not None and not (validate_number(stop, "stop_confidence") > 0 and stop <= 1):
-        raise ValueError(f"stop_confidence is a probability and must lie in (0, 1], got {stop!r}")
+    if stop is not None:
+        stop = validate_probability(stop, "stop_confidence", allow_zero=False)
     images = validate_images(model, x)
     targets = validate_labels(model, target, len(images), what="target")
     if len(images) == 0:
         return np.zeros((steps + 1, *images.shape), np.float32)
-    loop = ascent_loop(model, "l2", settings.objective, images.shape[1:], output="frames",
-                       freeze_saturated=bool(settings.freeze_saturated))
-    start = tf.constant(images)
-    frames = loop(start, start, tf.constant(targets), tf.constant(eps, tf.float32),
-                  tf.constant(step_size, tf.float32), tf.constant(steps, tf.int32),
-                  tf.constant(-1.0), tf.constant(step_decay, tf.float32)).numpy()
+    frames = ascend(model, images, targets, eps=eps, step_size=step_size, steps=steps, loss=settings.objective,
+                    targeted=True, step_decay=step_decay, output="frames",
+                    freeze_saturated=bool(settings.freeze_saturated))
     if stop is not None:
         frames = _stop_when_confident(model, frames, targets, float(stop))
     return frames

@@ -21,9 +21,10 @@ import numpy as np
 from IPython.display import Image, display
 from matplotlib.figure import Figure
 
-from helpers.attacks import fgsm, pgd, validate_images, validate_labels
-from helpers.evaluation import predict
-from helpers.plotting import prediction_text, softmax
+from helpers.attacks import fgsm, pgd
+from helpers.validation import validate_images, validate_labels
+from helpers.evaluation import predict, softmax
+from helpers.plotting import CORRECT_COLOUR, WRONG_COLOUR, draw_change, draw_digit, finish, prediction_text
 from helpers.traversal import DEFAULT_STEP_SIZE, DEFAULT_STEPS, traverse
 
 __all__ = [
@@ -53,12 +54,15 @@ class Panel:
     state: dict = field(default_factory=dict)
     refresh: Callable[[], None] = lambda: None
 
-    def _repr_mimebundle_(self, **kwargs):
+    def _repr_mimebundle_(self, **kwargs: object) -> dict | None:
+        """Display as the panel's widget (Jupyter calls this)."""
         return self.widget._repr_mimebundle_(**kwargs)
 
 
 def _one_image(models: Mapping[str, keras.Model], image: np.ndarray, label: int | None,
                what: str = "label") -> tuple[np.ndarray, np.ndarray | None]:
+    """Check ``image`` (28, 28, 1) and ``label`` against the first model: a batch of one image
+    (1, 28, 28, 1) float32 in [0, 1] and the label as (1,) int64 (None if not given)."""
     if not models:
         raise ValueError("give at least one model, e.g. {'natural': natural, 'robust': robust}")
     model = next(iter(models.values()))
@@ -68,6 +72,8 @@ def _one_image(models: Mapping[str, keras.Model], image: np.ndarray, label: int 
 
 
 def _summarise(model: keras.Model, adversarial: np.ndarray) -> dict:
+    """What a panel shows of one model's result on a batch of one image (1, 28, 28, 1): the
+    image, its logits (10,), the predicted digit and the confidence in it (in [0, 1])."""
     logits = predict(model, adversarial)[0]
     probabilities = softmax(logits)
     return {"adversarial": adversarial[0], "logits": logits, "prediction": int(logits.argmax()),
@@ -93,7 +99,7 @@ def pgd_view(models: Mapping[str, keras.Model], image: np.ndarray, label: int, *
 
 
 def traversal_view(models: Mapping[str, keras.Model], image: np.ndarray, target: int, *,
-                   steps: int, step_size: float, **options) -> dict[str, dict]:
+                   steps: int, step_size: float, **options: object) -> dict[str, dict]:
     """A traversal of one image for each model: name -> {frames (T, 28, 28, 1), logits (T, 10),
     predictions (T,), target_probability (T,)}. ``options`` go to :func:`traverse`."""
     batch, targets = _one_image(models, image, target, what="target")
@@ -107,42 +113,33 @@ def traversal_view(models: Mapping[str, keras.Model], image: np.ndarray, target:
 
 
 def draw_attack_view(image: np.ndarray, view: Mapping[str, dict], label: int, title: str) -> Figure:
-    """Original image, then per model the change (red brighter, blue darker) and the result."""
+    """Original image (28, 28, 1) in [0, 1], then per model of ``view`` (as returned by
+    :func:`fgsm_view`) the change (red brighter, blue darker) and the result, captioned green
+    when the model still sees ``label`` and red when fooled."""
     figure = Figure(figsize=(2.0 * (1 + 2 * len(view)), 2.5))
     axes = figure.subplots(1, 1 + 2 * len(view))
-    axes[0].imshow(np.asarray(image)[..., 0], cmap="gray", vmin=0, vmax=1)
-    axes[0].set_title(f"original\n(label {label})", fontsize=9)
+    draw_digit(axes[0], image, f"original\n(label {label})")
     for index, (name, result) in enumerate(view.items()):
-        change = result["adversarial"][..., 0] - np.asarray(image)[..., 0]
-        limit = max(float(np.abs(change).max()), 1e-6)
-        axes[1 + 2 * index].imshow(change, cmap="RdBu_r", vmin=-limit, vmax=limit)
-        axes[1 + 2 * index].set_title(f"{name}: change\nL2 {np.sqrt((change ** 2).sum()):.2f}", fontsize=9)
-        axes[2 + 2 * index].imshow(result["adversarial"][..., 0], cmap="gray", vmin=0, vmax=1)
+        draw_change(axes[1 + 2 * index], result["adversarial"] - np.asarray(image),
+                    title="{name}: change\nL2 {l2:.2f}", name=name)
         fooled = result["prediction"] != label
-        axes[2 + 2 * index].set_title(
-            f"{name} sees {prediction_text(result['logits'])}", fontsize=9,
-            color="tab:red" if fooled else "tab:green")
-    for ax in axes:
-        ax.set_xticks([])
-        ax.set_yticks([])
-    figure.suptitle(title, fontsize=10)
-    figure.tight_layout()
-    return figure
+        draw_digit(axes[2 + 2 * index], result["adversarial"], f"{name} sees {prediction_text(result['logits'])}",
+                   colour=WRONG_COLOUR if fooled else CORRECT_COLOUR)
+    return finish(figure, title)
 
 
 def draw_traversal_frame(view: Mapping[str, dict], frame: int, target: int) -> Figure:
-    """One frame of a traversal per model, captioned with the model's prediction."""
+    """Frame number ``frame`` (the last one if there are fewer) of a traversal per model of
+    ``view`` (as returned by :func:`traversal_view`), captioned with the model's prediction
+    and its probability of ``target``."""
     figure = Figure(figsize=(2.4 * len(view), 2.7))
     axes = np.atleast_1d(figure.subplots(1, len(view)))
     for ax, (name, result) in zip(axes, view.items()):
         frame = min(frame, len(result["frames"]) - 1)
-        ax.imshow(result["frames"][frame][..., 0], cmap="gray", vmin=0, vmax=1)
-        ax.set_title(f"{name}, step {frame}\nsees {prediction_text(result['logits'][frame])}; "
-                     f"P({target}) {result['target_probability'][frame]:.0%}", fontsize=9)
-        ax.set_xticks([])
-        ax.set_yticks([])
-    figure.tight_layout()
-    return figure
+        draw_digit(ax, result["frames"][frame],
+                   f"{name}, step {frame}\nsees {prediction_text(result['logits'][frame])}; "
+                   f"P({target}) {result['target_probability'][frame]:.0%}")
+    return finish(figure)
 
 
 def _show(panel: Panel, figure: Figure) -> None:
@@ -160,6 +157,7 @@ def _show(panel: Panel, figure: Figure) -> None:
 
 
 def _slider(description: str, value: float, maximum: float, step: float) -> widgets.FloatSlider:
+    """A slider from 0 to ``maximum`` that reports only when released."""
     return widgets.FloatSlider(value=value, min=0.0, max=maximum, step=step, description=description,
                                continuous_update=False, readout_format=".3f",
                                style={"description_width": "initial"})
@@ -172,7 +170,8 @@ def epsilon_panel(models: Mapping[str, keras.Model], image: np.ndarray, label: i
     slider = _slider(f"epsilon ({'L-inf' if norm == 'linf' else 'L2'})", eps, eps_max, eps_max / 80)
     panel = Panel(widgets.VBox([slider, output]), {"eps": slider}, output)
 
-    def refresh(*_):
+    def refresh(*_: object) -> None:
+        """Run FGSM at the slider's epsilon and redraw."""
         view = fgsm_view(models, image, label, slider.value, norm=norm)
         panel.state = {"eps": slider.value, "view": view}
         _show(panel, draw_attack_view(image, view, label, f"FGSM, epsilon {slider.value:.3f}"))
@@ -208,7 +207,8 @@ def pgd_panel(models: Mapping[str, keras.Model], image: np.ndarray, label: int, 
     panel = Panel(widgets.VBox([*controls.values(), output]), controls, output)
     busy = {"switching": False}
 
-    def refresh(*_):
+    def refresh(*_: object) -> None:
+        """Run PGD with the current settings and redraw (not while the norm is switching)."""
         if busy["switching"]:
             return
         settings = {k: controls[k].value for k in ("eps", "step_size", "steps", "norm")}
@@ -218,7 +218,8 @@ def pgd_panel(models: Mapping[str, keras.Model], image: np.ndarray, label: int, 
             image, view, label, f"PGD ({settings['norm']}), epsilon {settings['eps']:.3f}, "
                                 f"{settings['steps']} steps of {settings['step_size']:.3f}"))
 
-    def switch_norm(change):
+    def switch_norm(change: dict) -> None:
+        """Move both sliders to the new norm's range and starting value, then redraw once."""
         busy["switching"] = True  # set the ranges first, then draw once
         eps_max, eps_start, step_max, step_start = NORM_RANGES[change["new"]]
         for key, maximum, start in (("eps", eps_max, eps_start), ("step_size", step_max, step_start)):
@@ -239,7 +240,7 @@ def pgd_panel(models: Mapping[str, keras.Model], image: np.ndarray, label: int, 
 def traversal_panel(models: Mapping[str, keras.Model], images: np.ndarray, labels: np.ndarray, *,
                     source: int = 0, target: int = 0, steps: int = DEFAULT_STEPS,
                     step_size: float = DEFAULT_STEP_SIZE,
-                    **options) -> Panel:
+                    **options: object) -> Panel:
     """Pickers for the source image, target digit, step size and steps, plus a frame slider
     (and a play button) that moves through the traversal of every model side by side."""
     output = widgets.Output()
@@ -260,14 +261,16 @@ def traversal_panel(models: Mapping[str, keras.Model], images: np.ndarray, label
 
     updating = {"now": False}
 
-    def redraw(*_):
+    def redraw(*_: object) -> None:
+        """Draw the chosen frame of the traversal already computed."""
         if updating["now"]:
             return
         frame = controls["frame"].value
         panel.state["frame"] = frame
         _show(panel, draw_traversal_frame(panel.state["view"], frame, controls["target"].value))
 
-    def recompute(*_):
+    def recompute(*_: object) -> None:
+        """Recompute the traversals for the chosen settings and show their last frame."""
         settings = {k: controls[k].value for k in ("source", "target", "steps", "step_size")}
         view = traversal_view(models, images[settings["source"]], settings["target"],
                               steps=settings["steps"], step_size=settings["step_size"], **options)

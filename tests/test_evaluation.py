@@ -5,7 +5,22 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from helpers.evaluation import accuracy, accuracy_vs_epsilon, predict, robust_accuracy, robust_mask
+from helpers.evaluation import accuracy, accuracy_vs_epsilon, predict, robust_accuracy, robust_mask, softmax
+
+
+def test_softmax_rows_are_probabilities_even_for_huge_logits():
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(5, 10)) * 4
+    probabilities = softmax(logits)
+    direct = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(probabilities, direct, rtol=1e-12)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0)
+    assert probabilities.dtype == np.float64 and probabilities.shape == (5, 10)
+    huge = softmax(np.array([[1000.0, 0.0, -1000.0], [1e6, 1e6, -1e6]], np.float32))
+    assert np.isfinite(huge).all()
+    np.testing.assert_allclose(huge, [[1.0, 0.0, 0.0], [0.5, 0.5, 0.0]])
+    np.testing.assert_allclose(softmax(logits[0]), direct[0])  # one image's logits (10,)
+    np.testing.assert_allclose(softmax(logits + 123.0), probabilities)  # a shift changes nothing
 
 
 def test_accuracy_matches_a_hand_count(small_model, held_out):

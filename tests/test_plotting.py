@@ -6,18 +6,39 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
+import helpers.plotting
 from helpers.evaluation import predict
 from helpers.plotting import (
-    animate_frames, plot_accuracy_curves, prediction_text, show_digits, show_heatmaps, show_perturbation, softmax,
+    animate_frames, draw_change, plot_accuracy_curves, prediction_text, show_digits, show_heatmaps, show_perturbation,
 )
 
 
-def test_softmax_and_prediction_text():
-    probabilities = softmax(np.array([[1000.0, 0.0, -1000.0]]))
-    assert np.isfinite(probabilities).all() and probabilities[0, 0] == pytest.approx(1.0)
+def test_prediction_text():
     logits = np.zeros(10)
     logits[7] = 10.0
     assert prediction_text(logits) == "7 (100%)"
+    assert prediction_text(np.array([0.0, 0.0, 1000.0])) == "2 (100%)"  # huge logits: no overflow
+
+
+def test_plotting_draws_and_leaves_the_maths_to_evaluation():
+    assert not hasattr(helpers.plotting, "softmax") and "softmax" not in helpers.plotting.__all__
+
+
+def test_change_panel_is_red_blue_symmetric_and_captioned():
+    figure = Figure()
+    ax = figure.subplots()
+    delta = np.zeros((28, 28, 1), np.float32)
+    delta[0, 0], delta[1, 1] = 0.5, -0.25
+    shown = draw_change(ax, delta, colorbar=True)
+    assert shown.get_cmap().name == "RdBu_r" and shown.get_clim() == (-0.5, 0.5)  # centred at zero
+    assert shown.get_array().shape == (28, 28)
+    assert ax.get_title() == f"change (L2 {np.hypot(0.5, 0.25):.2f}, max 0.50)"
+    assert len(figure.axes) == 2 and not ax.get_xticks().size and not ax.get_yticks().size  # + colour bar
+    ax = Figure().subplots()
+    flat = draw_change(ax, np.zeros((28, 28)), title="{name}: change\nL2 {l2:.2f}", name="robust {x}")
+    assert flat.get_clim() == (-1e-6, 1e-6)  # no change: no division by zero, all white
+    assert ax.get_title() == "robust {x}: change\nL2 0.00"
+    assert draw_change(Figure().subplots(), delta, title=None).axes.get_title() == ""
 
 
 def test_digit_grid_captions_right_and_wrong(small_model, held_out):
