@@ -118,16 +118,17 @@ def _build_loop(model: keras.Model, norm: Norm, loss: Loss, image_shape: tuple[i
 
     @tf.function(
         input_signature=[image_spec, image_spec, tf.TensorSpec((None,), tf.int64), scalar, scalar,
-                         tf.TensorSpec((), tf.int32), scalar, scalar],
+                         tf.TensorSpec((), tf.int32), scalar, scalar, image_spec],
         jit_compile=False,
     )
-    def loop(x_orig, x_start, labels, eps, step_size, steps, sign, step_decay):
+    def loop(x_orig, x_start, labels, eps, step_size, steps, sign, step_decay, movable):
         x = x_start
         frames = tf.TensorArray(tf.float32, size=steps + 1 if output == "frames" else 1)
         frames = frames.write(0, x)
         best, found = x, tf.zeros(tf.shape(labels), tf.bool)
         for i in tf.range(steps):
             logits, grad = logits_and_gradient(x, labels, sign)
+            grad = grad * movable  # 0 where a pixel may not change
             if output == "first_success":  # remember the first iterate that fooled the model
                 predicted = tf.argmax(logits, axis=-1)
                 success = tf.where(sign > 0, predicted != labels, predicted == labels)
@@ -156,7 +157,7 @@ def ascent_loop(model: keras.Model, norm: "str | Norm", loss: "str | Loss", imag
     """The compiled steepest-ascent loop shared by PGD and class traversal (cached per model).
 
     The returned ``tf.function`` takes ``(x_orig, x_start, labels, eps, step_size, steps, sign,
-    step_decay)`` as tensors; call it through :func:`ascend`, which says what each one means.
+    step_decay, movable)`` as tensors; call it through :func:`ascend`, which says what each one means.
     ``speed`` chooses how each step's gradient is computed (:mod:`helpers.speedups`).
     """
     if output not in LOOP_OUTPUTS:
@@ -190,6 +191,7 @@ def ascend(
     step_decay: float = 0.0,
     output: str = "last",
     freeze_saturated: bool = False,
+    movable: Optional[np.ndarray] = None,
     speed: SpeedPath = FAST,
 ) -> np.ndarray:
     """Run the steepest-ascent loop on checked inputs (``x`` float32 in [0, 1], ``labels`` int64).
@@ -198,7 +200,8 @@ def ascend(
     ``step_size / (1 + step_decay * i)`` up the ``loss`` of ``labels`` (down it when
     ``targeted``), a projection onto the ``eps`` ball around ``x`` (``eps`` may be infinite),
     a clip of the pixels to [0, 1]. With ``freeze_saturated``, pixels already at 0 or 1 get no
-    push further out, so the step's length goes to pixels that can still move.
+    push further out, so the step's length goes to pixels that can still move. ``movable`` (a
+    boolean array of ``x``'s shape, default all true) names the only pixels a step may change.
 
     ``output``: "last" returns the last image (N, ...); "frames" all ``steps + 1`` frames
     (steps + 1, N, ...), frame 0 being the start; "first_success" per image the first iterate
@@ -210,6 +213,7 @@ def ascend(
         tf.constant(x, tf.float32), tf.constant(x if start is None else start, tf.float32),
         tf.constant(labels, tf.int64), tf.constant(eps, tf.float32), tf.constant(step_size, tf.float32),
         tf.constant(steps, tf.int32), tf.constant(-1.0 if targeted else 1.0), tf.constant(step_decay, tf.float32),
+        tf.ones_like(x, tf.float32) if movable is None else tf.constant(movable, tf.float32),
     )
     return result.numpy()
 

@@ -246,3 +246,14 @@ def test_keep_first_success_never_loses_a_success(small_model, held_out, norm):
 def test_unknown_loop_output(small_model):
     with pytest.raises(ValueError, match="unknown output"):
         ascent_loop(small_model, "l2", "ce", (28, 28, 1), output="middle")
+
+
+def test_only_movable_pixels_change(small_model, held_out):
+    from helpers.attacks import ascend
+
+    x, y = _batch(held_out, 8)
+    movable = np.zeros(x.shape, bool)
+    movable[:, 10:18, 10:18, :] = True
+    result = ascend(small_model, x, y.astype(np.int64), eps=3.0, step_size=0.5, steps=5, movable=movable)
+    np.testing.assert_array_equal(result[~movable], x[~movable])
+    assert np.abs(result - x)[movable].max() > 0  # the block did change
