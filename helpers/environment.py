@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import platform
 import random
 import sys
 from typing import Iterator
@@ -67,16 +66,18 @@ def set_seed(seed: int = 0) -> None:
 
 
 def describe_environment() -> dict[str, str]:
-    """Versions and devices, for the environment check in notebook 00."""
-    import keras
+    """Versions and devices, for the environment check in notebook 00.
+
+    The same parts as the machine descriptions of the tools and benchmarks
+    (:mod:`helpers.reports`), in the few words a reader needs.
+    """
     import tensorflow as tf
+
+    from helpers.reports import cpu_line, library_versions
 
     gpus = tf.config.list_physical_devices("GPU")
     return {
-        "python": platform.python_version(),
-        "tensorflow": tf.__version__,
-        "keras": keras.__version__,
-        "numpy": np.__version__,
-        "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPU cores",
+        **library_versions(),
+        "machine": cpu_line(),
         "gpu": ", ".join(gpu.name for gpu in gpus) if gpus else "none (CPU only: that is fine here)",
     }

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -26,6 +24,7 @@ import tensorflow as tf
 from helpers.attacks import PGDAttack
 from helpers.data import SHA256, load_mnist
 from helpers.models import MODELS_DIR, PRETRAINED, build_cnn, build_judge, file_sha256
+from helpers.reports import machine_line
 from helpers.training import TrainConfig, fit
 
 __all__ = ["Recipe", "RECIPES", "train", "record_sha256", "main"]
@@ -119,9 +118,7 @@ def train(name: str, *, epochs: Optional[int] = None, out_dir: Path = MODELS_DIR
         "training_seconds_total": sum(r["seconds"] for r in history),
         "seconds_this_run": time.perf_counter() - started,
         "data_sha256": SHA256,
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, "
-                   f"{len(tf.config.list_physical_devices('GPU'))} GPU(s), "
-                   f"TensorFlow {tf.__version__}, Keras {keras.__version__}",
+        "machine": machine_line(),
     }
     (out_dir / f"{name}.json").write_text(json.dumps(report, indent=2) + "\n")
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, sha256 {report['sha256']})")
