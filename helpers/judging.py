@@ -29,7 +29,7 @@ from helpers.validation import validate_images, validate_labels, validate_number
 from helpers.evaluation import predict, softmax
 
 __all__ = ["Benchmark", "benchmark_split", "nearest_distance", "nearest_reference", "judge_probability", "score",
-           "success_matrix", "NUM_CLASSES"]
+           "success_matrix", "relative_realism", "NUM_CLASSES"]
 
 
 @dataclass(frozen=True)
@@ -152,3 +152,21 @@ def success_matrix(sources: np.ndarray, targets: np.ndarray, success: np.ndarray
             if chosen.any():
                 matrix[s, t] = success[chosen].mean()
     return matrix
+
+
+def relative_realism(images: np.ndarray, classes: np.ndarray, reference_images: np.ndarray,
+                     reference_labels: np.ndarray, real_images: np.ndarray,
+                     real_labels: np.ndarray) -> dict[str, np.ndarray | float]:
+    """Realism of made-up pictures next to the real digits' own yardstick (notebook 06).
+
+    ``distance``: each image's L2 distance to the nearest reference digit of its class in
+    ``classes``; ``yardstick``: the mean of the same distance for ``real_images`` (real
+    held-out digits, none of them in the reference set); ``ratio``: ``distance / yardstick``,
+    so 1.0 means "as close to a real digit as real digits are", more is less real. The reference
+    set must hold none of the images' starting points. What it misses: it is a pixel distance,
+    so a blurry average digit sits close to many real ones, and a crisp digit drawn off-centre
+    sits far from all of them; it says nothing about whether a person would read the class.
+    """
+    distance = nearest_distance(images, classes, reference_images, reference_labels)
+    yardstick = float(nearest_distance(real_images, real_labels, reference_images, reference_labels).mean())
+    return {"distance": distance, "yardstick": yardstick, "ratio": distance / yardstick}
