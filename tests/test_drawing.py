@@ -1,14 +1,18 @@
-"""Drawing with a classifier (helpers.drawing, notebook 06): shapes, ranges, masks, budgets, bad input."""
+"""Drawing with a classifier (helpers.drawing, helpers.canvas; notebook 06): shapes, ranges, masks,
+budgets, bad input, and the canvas panel's logic without a browser."""
 
 from __future__ import annotations
+
+import time
 
 import numpy as np
 import pytest
 
+from helpers.canvas import canvas_panel, clean_up_sketch, describe_view, sketch_image, sketch_view
 from helpers.data import array_sha256
 from helpers.drawing import (STARTS_SHA256, centre_mask, clean_up, draw_digits, fit_starts, load_starts, repair,
                              starting_images)
-from helpers.evaluation import predict
+from helpers.evaluation import predict, softmax
 from helpers.judging import relative_realism
 
 
@@ -88,6 +92,23 @@ def test_repair_changes_only_the_masked_pixels(small_model, held_out):
     assert np.abs(repaired - erased)[mask].sum() > 0
 
 
+def test_repair_without_steps_fills_the_block_with_the_mean_digit(small_model, held_out):
+    x, _ = held_out
+    mask = centre_mask(x[:3].shape, size=8)
+    repaired = repair(small_model, x[:3], mask, steps=0)
+    expected = np.where(mask, load_starts()["mean"][None], x[:3])
+    np.testing.assert_allclose(repaired, expected, atol=1e-6)
+
+
+def test_repair_keeps_the_candidate_the_model_is_surest_of(small_model, held_out):
+    x, _ = held_out
+    mask = centre_mask(x[:6].shape, size=12)
+    erased = np.where(mask, 0.0, x[:6]).astype(np.float32)
+    one, three = repair(small_model, erased, mask, candidates=1), repair(small_model, erased, mask)
+    sure = [np.max(softmax(predict(small_model, r)), axis=1) for r in (one, three)]
+    assert np.all(sure[1] >= sure[0] - 1e-6)
+
+
 def test_repair_towards_a_given_target_raises_it(small_model, held_out):
     x, _ = held_out
     mask = centre_mask(x[:6].shape, size=12)
@@ -146,3 +167,58 @@ def test_relative_realism_of_real_digits_is_about_one(mnist_test):
     assert result["distance"].shape == (200,)
     assert 0.8 < result["ratio"].mean() < 1.2
     np.testing.assert_allclose(result["ratio"], result["distance"] / result["yardstick"])
+
+
+# --- The canvas (helpers.canvas): its logic, without a browser --------------------------------
+
+
+def _seven() -> np.ndarray:
+    ink = np.zeros((28, 28), np.float32)
+    ink[6, 6:20] = 1.0
+    for row in range(6, 22):
+        ink[row, 19 - (row - 6) // 2] = 1.0
+    return ink
+
+
+def test_sketch_image_centres_the_ink_and_checks_its_size():
+    ink = np.zeros((28, 28), np.float32)
+    ink[2:6, 2:6] = 1.0  # a blob in the corner
+    image = sketch_image(ink.ravel().tolist())
+    assert image.shape == (1, 28, 28, 1)
+    rows, cols = np.nonzero(image[0, ..., 0])
+    assert abs(rows.mean() - 13.5) <= 1 and abs(cols.mean() - 13.5) <= 1
+    np.testing.assert_array_equal(sketch_image(np.zeros(784)), np.zeros((1, 28, 28, 1)))
+    with pytest.raises(ValueError, match="784"):
+        sketch_image([0.5] * 10)
+
+
+def test_sketch_view_and_clean_up_sketch(small_model, blind_model):
+    image = sketch_image(_seven())
+    view = sketch_view({"small": small_model, "blind": blind_model}, image)
+    assert set(view) == {"small", "blind"} and 0 <= view["small"]["prediction"] <= 9
+    assert abs(view["small"]["probabilities"].sum() - 1) < 1e-5
+    cleaned = clean_up_sketch(small_model, image, target=None, budget=2.0)
+    assert 0 < np.sqrt(((cleaned - image) ** 2).sum()) <= 2.0 + 1e-4
+    assert "small" in describe_view(view) and "sketch-prediction" in describe_view(view)
+
+
+def test_canvas_panel_reads_strokes_and_cleans_up(small_model, blind_model):
+    panel = canvas_panel({"robust": small_model, "natural": blind_model}, budget=2.0)
+    pad = panel.controls["pad"]
+    assert panel.state == {} and "Draw" in panel.controls["readings"].value
+    pad.pixels = [float(v) for v in _seven().ravel()]  # what the browser sends after a stroke
+    assert panel.state["view"]["robust"]["prediction"] == panel.state["view"]["robust"]["probabilities"].argmax()
+    assert panel.controls["readings"].value.count("sketch-prediction") == 2
+    before = list(pad.pixels)
+    started = time.perf_counter()
+    panel.controls["target"].value = 3
+    panel.controls["clean"].click()
+    assert time.perf_counter() - started < 5.0
+    assert pad.pixels != before and len(pad.pixels) == 784
+    panel.controls["clear"].click()
+    assert not any(pad.pixels) and "Draw" in panel.controls["readings"].value
+
+
+def test_canvas_panel_needs_its_cleaner():
+    with pytest.raises(ValueError, match="cleaner"):
+        canvas_panel({"natural": None}, cleaner="robust")
