@@ -1,7 +1,7 @@
 """PGD throughput against ART's, the accuracy cross-check, and the machine's compute ceiling.
 
 Sections ``pgd``, ``crosscheck`` and ``ceiling`` of ``benchmarks/run.py``. Run on its own
-(``python benchmarks/bench_attacks.py [--repeats N]``), it compares the project's PGD with and
+(``python -m benchmarks.bench_attacks [--repeats N]``), it compares the project's PGD with and
 without the attack loop's two speed-ups (:func:`fast_gradient_speedup`).
 """
 
@@ -12,9 +12,9 @@ from typing import Callable
 
 import numpy as np
 
-from bench_common import import_art, rate_summary, summarise, timed
+from benchmarks.bench_common import import_art, rate_summary, summarise, timed
 
-#: The budgets of the throughput runs and of the cross-check (step size 2.5 * eps / steps).
+#: The budgets of the throughput runs and of the cross-check (steps of ``madry_step_size``).
 EPS = {"l2": 1.5, "linf": 0.1}
 ART_NORM = {"l2": 2, "linf": np.inf}
 
@@ -28,7 +28,10 @@ def _natural_model_and_data():
 
 
 def _step_size(norm: str, steps: int) -> float:
-    return 2.5 * EPS[norm] / max(steps, 1)
+    """The step size of every run here: Madry's rule for the norm's budget."""
+    from helpers.evaluation import madry_step_size  # imports TensorFlow: only once the run starts
+
+    return madry_step_size(EPS[norm], steps)
 
 
 def _art_attacks(model, batch_size: int, steps_list, norms=("l2", "linf")) -> dict:
@@ -314,16 +317,10 @@ def fast_gradient_speedup(settings: dict, log: Callable[[str], None], variants=t
 
 
 def _main(argv: list[str] | None = None) -> int:
+    """``python -m benchmarks.bench_attacks``: the speed-up table, printed."""
     import argparse
-    import sys
-    from pathlib import Path
 
-    here = Path(__file__).resolve().parent
-    for path in (str(here), str(here.parent)):
-        if path not in sys.path:
-            sys.path.insert(0, path)
-    from run import FULL
-
+    from benchmarks.run import FULL
     from helpers.environment import quiet_tensorflow
 
     parser = argparse.ArgumentParser(description="PGD with and without the attack loop's speed-ups")

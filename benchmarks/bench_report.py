@@ -97,11 +97,14 @@ def time_to_target_lines(path: Path = Path(__file__).resolve().parent / "time_to
         return []
     data = json.loads(path.read_text())
     shipped, target = data["shipped"], data["target"]
+    rows = [row for name, row in data.items() if name not in ("shipped", "target")]
+    protocol = next((f"{row['protocol']}, the first {row['attack_images']:,} test images" for row in rows
+                     if "protocol" in row), "100-step PGD, cross-entropy and margin, 1,000 images")
     lines = ["", "## PGD adversarial training: time to target", "",
-             "From `benchmarks/time_to_target.py` (training runs take tens of minutes, so they are not part "
-             "of `run.py`). Target: the shipped robust model's clean and robust accuracy minus 1 point, "
-             f"i.e. clean >= {_percent(target['clean_10000'])} and L2 eps 2.0 (100-step PGD, cross-entropy "
-             f"and margin, 1,000 images) >= {_percent(target['l2_2.0'])}. Cost is counted in forward-backward "
+             "From `python -m benchmarks.time_to_target` (training runs take tens of minutes, so they are not "
+             "part of `benchmarks.run`). Target: the shipped robust model's clean and robust accuracy minus 1 "
+             f"point, i.e. clean >= {_percent(target['clean_10000'])} and L2 eps 2.0 ({protocol}) >= "
+             f"{_percent(target['l2_2.0'])}. Cost is counted in forward-backward "
              "passes per training image (attack steps + 1, times epochs) as well as in wall time, because "
              "the wall times were measured on a machine shared with other jobs.", "",
              "| recipe | epochs | passes per image | training time | clean | L2 eps 2.0 | reaches the target |",
@@ -124,7 +127,7 @@ def render(results: dict) -> str:
     lines = ["# Benchmarks: results", ""]
     if results.get("quick"):
         lines += ["> **Smoke run (`--quick`): tiny settings, the numbers mean nothing.** "
-                  "Run `python benchmarks/run.py` for real measurements.", ""]
+                  "Run `python -m benchmarks.run` for real measurements.", ""]
     lines += [f"Produced by `{results['command']}` on {results['date']} "
               f"(wall time {results.get('wall_seconds', 0):.0f} s). Every figure is the **median** of "
               f"repeated runs with **[min-max]** beside it; `results.json` holds every sample and the "
@@ -170,7 +173,7 @@ def render(results: dict) -> str:
                          f"{_spread(row['project']['image_steps_per_s'])} | {art} | {ratio} |")
         if result.get("art_missing"):
             lines += ["", f"ART part not run: {result['art_missing']}"]
-        lines += ["", f"Settings: step size 2.5 x eps / steps, no random start, untargeted, cross-entropy. "
+        lines += ["", f"Settings: step size `helpers.evaluation.madry_step_size` (2.5 x eps / steps), no random start, untargeted, cross-entropy. "
                       f"{result['notes']}", "",
                   f"Times each of the project's compiled loops was traced during the run (1 = no "
                   f"re-tracing): `{result['project_loop_tracings']}`."]
@@ -269,6 +272,6 @@ def render(results: dict) -> str:
 
     lines += time_to_target_lines()
     lines += ["", "## Reproduce", "", "```bash", "pip install -r benchmarks/requirements.txt   # ART, for the comparison",
-              "python benchmarks/run.py                          # everything; --only pgd,ceiling for a part",
+              "python -m benchmarks.run                          # everything; --only pgd,ceiling for a part",
               "```", ""]
     return "\n".join(lines)

@@ -1,6 +1,6 @@
 """The series as a reader meets it: every notebook run headless, and the slider callbacks.
 
-Sections ``notebooks`` and ``sliders`` of ``benchmarks/run.py``.
+Sections ``notebooks`` and ``sliders`` of ``python -m benchmarks.run``.
 """
 
 from __future__ import annotations
@@ -12,14 +12,8 @@ import re
 from pathlib import Path
 from typing import Callable
 
-from bench_common import REPO, summarise, timed
-
-NOTEBOOKS = REPO / "notebooks"
-
-
-def notebook_paths(folder: Path = NOTEBOOKS) -> list[Path]:
-    """The series in order: the numbered notebooks, as tools/run_notebooks.py runs them."""
-    return sorted(folder.glob("[0-9][0-9]_*.ipynb"))
+from benchmarks.bench_common import summarise, timed
+from helpers.reports import NOTEBOOKS_DIR, notebook_paths
 
 
 def run_notebook(path: Path, timeout: int = 900) -> float:
@@ -36,7 +30,8 @@ def run_notebook(path: Path, timeout: int = 900) -> float:
     return timed(client.execute)
 
 
-def notebooks(settings: dict, log: Callable[[str], None], folder: Path = NOTEBOOKS) -> dict:
+def notebooks(settings: dict, log: Callable[[str], None], folder: Path = NOTEBOOKS_DIR) -> dict:
+    """Seconds of every numbered notebook (``helpers.reports.notebook_paths``) and of the series."""
     paths = notebook_paths(folder)
     if not paths:
         return {"skipped": f"no numbered notebooks (NN_*.ipynb) found in {folder}"}

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
+import dataclasses
 import json
-from typing import Callable, Iterator
+from typing import Callable
 
-from bench_common import REPO, rate_summary, summarise, timed
+from benchmarks.bench_common import REPO, rate_summary, summarise, timed
 
 TRAIN_IMAGES = 60_000
 
@@ -16,25 +16,6 @@ def robust_recipe_attack():
     from helpers.train import RECIPES
 
     return RECIPES["robust"].attack
-
-
-@contextlib.contextmanager
-def op_determinism(enabled: bool) -> Iterator[bool]:
-    """Turn TensorFlow's op determinism on or off for a moment (helpers.train turns it on).
-
-    TensorFlow has no public switch back off, so this uses the flag behind
-    ``tf.config.experimental.enable_op_determinism``; yields False if it is not there."""
-    try:
-        from tensorflow.python.util import _pywrap_determinism as flag
-    except ImportError:
-        yield False
-        return
-    before = flag.is_enabled()
-    flag.enable(enabled)
-    try:
-        yield True
-    finally:
-        flag.enable(before)
 
 
 def shipped_training_times() -> dict:
@@ -54,20 +35,23 @@ def shipped_training_times() -> dict:
     return found
 
 
-def training(settings: dict, log: Callable[[str], None]) -> dict:
-    """Images per second of one optimisation step, natural and with the robust recipe's PGD,
-    through ``helpers.training.run_epoch`` (validation, shuffling, batching, attack, train step)."""
-    import dataclasses
+def _epoch_seconds(settings: dict, determinism: bool) -> dict:
+    """Seconds of ``settings["repeats"]`` epochs of each mode ("natural", "pgd"), in this process.
 
+    With ``determinism`` it first turns TensorFlow's op determinism on, as ``helpers.train``
+    does: public API (``tf.config.experimental.enable_op_determinism``) has no switch back off,
+    so :func:`training` runs that case in a process of its own.
+    """
     import keras
+    import tensorflow as tf
 
     from helpers.data import load_mnist_test
     from helpers.models import build_cnn
     from helpers.training import TrainConfig, make_optimizer, run_epoch
 
-    attack = robust_recipe_attack()
-    if settings.get("train_attack_steps"):  # the smoke run: a couple of steps only
-        attack = dataclasses.replace(attack, steps=settings["train_attack_steps"])
+    if determinism:
+        tf.config.experimental.enable_op_determinism()
+    attack = _attack(settings)
     batch, batches = settings["train_batch"], settings["train_batches"]
     x, y = load_mnist_test()
     images, labels = x[: batch * batches], y[: batch * batches]
@@ -75,37 +59,57 @@ def training(settings: dict, log: Callable[[str], None]) -> dict:
     model = build_cnn()  # the shipped architecture, trainable (the shipped copies are frozen)
     optimizer = make_optimizer(TrainConfig(batch_size=batch), -(-TRAIN_IMAGES // batch))
     modes = {"natural": None, "pgd": attack}
-    determinism = {name: value for name, value in (("off", False), ("on (as helpers.train)", True))
-                   if name.split()[0] in settings.get("train_determinism", ["off", "on"])}
-
-    def epoch(mode: str, seed: int) -> Callable[[], object]:
-        return lambda: run_epoch(model, images, labels, batch_size=batch, attack=modes[mode],
-                                 optimizer=optimizer, rng=seed, progress=False)
-
-    log(f"  warming up (tracing): {batches} batches of {batch}, attack {attack}")
-    run_epoch(model, images[:batch], labels[:batch], batch_size=batch, attack=attack, optimizer=optimizer,
-              progress=False)
-    run_epoch(model, images[:batch], labels[:batch], batch_size=batch, optimizer=optimizer, progress=False)
-    seconds = {(m, d): [] for d in determinism for m in modes}
-    switch_available = True
+    for mode in modes.values():  # warming up (tracing)
+        run_epoch(model, images[:batch], labels[:batch], batch_size=batch, attack=mode, optimizer=optimizer,
+                  progress=False)
+    seconds: dict = {mode: [] for mode in modes}
     for repeat in range(settings["repeats"]):
-        for d_name, d_value in determinism.items():
-            with op_determinism(d_value) as available:
-                switch_available = switch_available and available
-                for mode in modes:
-                    seconds[(mode, d_name)].append(timed(epoch(mode, repeat)))
-        log(f"  repeat {repeat + 1}/{settings['repeats']} done")
+        for mode, mode_attack in modes.items():
+            seconds[mode].append(timed(lambda: run_epoch(model, images, labels, batch_size=batch, attack=mode_attack,
+                                                         optimizer=optimizer, rng=repeat, progress=False)))
+    return {"seconds": seconds, "images": len(images)}
+
+
+def _in_own_process(settings: dict, determinism: bool) -> dict:
+    """:func:`_epoch_seconds` in a fresh Python process, so its settings do not outlive it."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(_epoch_seconds, settings, determinism).result()
+
+
+def _attack(settings: dict):
+    """The robust recipe's training attack (fewer steps in the smoke run)."""
+    attack = robust_recipe_attack()
+    if settings.get("train_attack_steps"):  # the smoke run: a couple of steps only
+        attack = dataclasses.replace(attack, steps=settings["train_attack_steps"])
+    return attack
+
+
+def training(settings: dict, log: Callable[[str], None]) -> dict:
+    """Images per second of one optimisation step, natural and with the robust recipe's PGD,
+    through ``helpers.training.run_epoch`` (validation, shuffling, batching, attack, train step).
+
+    Op determinism "off" is measured in this process, "on" (as helpers.train) in a process of
+    its own (see :func:`_epoch_seconds`)."""
+    attack, batch = _attack(settings), settings["train_batch"]
+    wanted = settings.get("train_determinism", ["off", "on"])
     rows = []
-    for (mode, d_name), samples in seconds.items():
-        if not switch_available and d_name != "off":
+    for name, determinism in (("off", False), ("on (as helpers.train)", True)):
+        if name.split()[0] not in wanted:
             continue
-        time_summary = summarise(samples)
-        rate = rate_summary(time_summary, len(images))
-        rows.append({"mode": mode, "op_determinism": d_name, "images": len(images), "batch": batch,
-                     "attack": dataclasses.asdict(attack) if modes[mode] else None,
-                     "seconds": time_summary, "images_per_s": rate,
-                     "estimated_epoch_seconds": TRAIN_IMAGES / rate["median"]})
+        log(f"  op determinism {name}: {settings['train_batches']} batches of {batch}, attack {attack}")
+        measured = _in_own_process(settings, True) if determinism else _epoch_seconds(settings, False)
+        for mode, samples in measured["seconds"].items():
+            time_summary = summarise(samples)
+            rate = rate_summary(time_summary, measured["images"])
+            rows.append({"mode": mode, "op_determinism": name, "images": measured["images"], "batch": batch,
+                         "attack": dataclasses.asdict(attack) if mode == "pgd" else None,
+                         "seconds": time_summary, "images_per_s": rate,
+                         "estimated_epoch_seconds": TRAIN_IMAGES / rate["median"]})
     return {"rows": rows, "shipped_models": shipped_training_times(),
             "notes": "a fresh helpers.models.build_cnn() and the recipes' Adam with cosine decay; "
                      "estimated epoch = 60,000 images at the median rate (the per-epoch evaluation "
-                     "of helpers.training.fit not included)"}
+                     "of helpers.training.fit not included); op determinism on: measured after off, "
+                     "in a process of its own (TensorFlow has no public switch to turn it back off)"}

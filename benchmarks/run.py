@@ -1,9 +1,12 @@
 """Benchmarks of the series: attacks against ART, the machine's limit, training, notebooks, sliders.
 
     pip install -r benchmarks/requirements.txt     # ART, a benchmark-only dependency
-    python benchmarks/run.py                       # everything (tens of minutes on 2 cores)
-    python benchmarks/run.py --only pgd,ceiling    # some sections (comma-separated)
-    python benchmarks/run.py --quick               # smoke run: tiny settings, seconds
+    python -m benchmarks.run                       # everything (tens of minutes on 2 cores)
+    python -m benchmarks.run --only pgd,ceiling    # some sections (comma-separated)
+    python -m benchmarks.run --quick               # smoke run: tiny settings, seconds
+
+Run from the repository's root (``benchmarks`` is a package next to ``helpers``, which comes
+from the installed project: ``pip install -e .``).
 
 Writes ``benchmarks/RESULTS.md`` (the machine, the date, the command, medians with [min-max])
 and ``benchmarks/results.json`` (every sample). A run with ``--only`` keeps the other sections
@@ -20,21 +23,18 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import os
-import shlex
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Callable, Optional
 
-HERE = Path(__file__).resolve().parent
-for path in (str(HERE), str(HERE.parent)):
-    if path not in sys.path:
-        sys.path.insert(0, path)
-
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from helpers.reports import command_line, describe_machine, load_average, read_json, write_json  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
 
 SECTIONS = ("pgd", "crosscheck", "ceiling", "training", "notebooks", "sliders")
 
@@ -51,9 +51,8 @@ QUICK = {"repeats": 1, "batch": 8, "pgd_steps": [2], "crosscheck_images": 16, "c
 
 
 def _section_functions() -> dict[str, Callable[[dict, Callable[[str], None]], dict]]:
-    import bench_attacks
-    import bench_series
-    import bench_training
+    """Section name -> the function that measures it (imported late: they import TensorFlow)."""
+    from benchmarks import bench_attacks, bench_series, bench_training
 
     return {"pgd": bench_attacks.pgd_throughput, "crosscheck": bench_attacks.crosscheck,
             "ceiling": bench_attacks.ceiling, "training": bench_training.training,
@@ -107,26 +106,25 @@ def selected_sections(args: argparse.Namespace) -> list[str]:
 
 def write_results(results: dict, out: Path) -> tuple[Path, Path]:
     """Write results.json and RESULTS.md into ``out`` (created if needed)."""
-    import bench_report
+    from benchmarks import bench_report
 
-    out.mkdir(parents=True, exist_ok=True)
     results["derived"] = bench_report.derive(results)
-    json_path, markdown_path = out / "results.json", out / "RESULTS.md"
-    json_path.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    json_path = write_json(out / "results.json", results)
+    markdown_path = out / "RESULTS.md"
     markdown_path.write_text(bench_report.render(results))
     return markdown_path, json_path
 
 
 def _previous_sections(out: Path, machine: dict, quick: bool) -> dict:
     """Sections of an earlier results.json in ``out`` worth keeping: same machine, same kind of run."""
-    from bench_common import same_machine
+    from benchmarks.bench_common import same_machine
 
     path = out / "results.json"
-    if not path.is_file():
-        return {}
     try:
-        previous = json.loads(path.read_text())
+        previous = read_json(path)
     except ValueError:
+        return {}
+    if previous is None:
         return {}
     if not same_machine(previous.get("machine"), machine) or bool(previous.get("quick")) != quick:
         print(f"note: {path} came from another machine or kind of run; its sections are not kept")
@@ -134,63 +132,80 @@ def _previous_sections(out: Path, machine: dict, quick: bool) -> dict:
     return previous.get("sections", {})
 
 
-def main(argv: Optional[list[str]] = None) -> int:
-    args = parse_args(argv)
-    from bench_common import describe_machine, load_average, python_command
-    from helpers.environment import quiet_tensorflow
+def _log(text: str) -> None:
+    print(text, flush=True)
 
-    quiet_tensorflow()  # TensorFlow's start-up lines would only clutter the log
+
+def run_section(name: str, function: Callable[[dict, Callable[[str], None]], dict], settings: dict,
+                stamp: dict) -> dict:
+    """One section's entry for results.json: its result (or the error it raised) and its seconds."""
+    _log(f"[{name}]")
     started = time.perf_counter()
-    settings = settings_for(args)
-    sections = selected_sections(args)
-    out = args.out or (Path(tempfile.gettempdir()) / "robustness-benchmarks-quick" if args.quick else HERE)
-    shown = sys.argv[1:] if argv is None else argv
-    command = shlex.join([python_command(), "benchmarks/run.py", *map(str, shown)])
+    entry: dict = dict(stamp)
+    try:
+        entry["result"] = function(settings, _log)
+    except Exception as error:  # record it, go on with the other sections
+        import traceback
+
+        traceback.print_exc()
+        entry["error"] = f"{type(error).__name__}: {error}"
+    entry["seconds"] = time.perf_counter() - started
+    _log(f"[{name}] {entry['seconds']:.1f} s" + (f"  FAILED: {entry['error']}" if "error" in entry else ""))
+    return entry
+
+
+def _start(args: argparse.Namespace, shown: list[str], sections: list[str]) -> dict:
+    """The results' header (command, date, settings, machine), with warnings about the machine."""
+    command = command_line("-m benchmarks.run", shown)
     date = datetime.datetime.now(datetime.timezone.utc).astimezone().isoformat(timespec="seconds")
     results = {"suite": "Robustness, Explained benchmarks", "schema": 1, "command": command, "date": date,
-               "quick": args.quick, "settings": settings, "load_average_start": load_average()}
-    print(f"{command}\nsections: {', '.join(sections)}; load average {results['load_average_start']}", flush=True)
+               "quick": args.quick, "settings": settings_for(args), "load_average_start": load_average()}
+    _log(f"{command}\nsections: {', '.join(sections)}; load average {results['load_average_start']}")
     results["machine"] = describe_machine()
     if {"pgd", "crosscheck"} & set(sections) and results["machine"]["art"] is None:
-        from bench_common import ART_INSTALL_HINT
+        from benchmarks.bench_common import ART_INSTALL_HINT
 
-        print(f"note: {ART_INSTALL_HINT}\n      Without it the comparison with ART and the cross-check are skipped.",
-              flush=True)
+        _log(f"note: {ART_INSTALL_HINT}\n      Without it the comparison with ART and the cross-check are skipped.")
     if not args.quick and results["load_average_start"] and results["load_average_start"][0] > 0.5:
-        print("warning: the machine is busy (1-minute load average above 0.5): timings will be noisy", flush=True)
-    results["sections"] = {k: v for k, v in _previous_sections(out, results["machine"], args.quick).items()
-                           if k not in sections} if args.only else {}
-    functions = _section_functions()
-    failed = False
-    for name in sections:
-        print(f"[{name}]", flush=True)
-        section_started = time.perf_counter()
-        entry: dict = {"date": date, "command": command}
-        try:
-            entry["result"] = functions[name](settings, lambda text: print(text, flush=True))
-        except Exception as error:  # record it, go on with the other sections
-            import traceback
+        _log("warning: the machine is busy (1-minute load average above 0.5): timings will be noisy")
+    return results
 
-            traceback.print_exc()
-            entry["error"] = f"{type(error).__name__}: {error}"
-            failed = True
-        entry["seconds"] = time.perf_counter() - section_started
-        results["sections"][name] = entry
-        print(f"[{name}] {entry['seconds']:.1f} s" + (f"  FAILED: {entry['error']}" if "error" in entry else ""),
-              flush=True)
-    results["load_average_end"] = load_average()
-    results["wall_seconds"] = time.perf_counter() - started
-    markdown, data = write_results(results, out)
-    print(f"wrote {markdown} and {data}")
-    if args.quick and results["derived"]["targets"]:
+
+def _report(results: dict, quick: bool) -> bool:
+    """Print the targets; True if the cross-check failed (a real run only)."""
+    if quick and results["derived"]["targets"]:
         print("targets (a smoke run: tiny settings, these say nothing about speed):")
     for target in results["derived"]["targets"]:
         print(f"  {'met    ' if target['met'] else 'NOT MET'}  {target['target']}: {target['measured']}")
     crosscheck = (results["sections"].get("crosscheck") or {}).get("result") or {}
-    if crosscheck.get("rows") and not crosscheck.get("agree") and not args.quick:
+    if crosscheck.get("rows") and not crosscheck.get("agree") and not quick:
         print("FAILED: the project's PGD and ART's disagree by more than 1 point (see RESULTS.md)")
-        failed = True
-    return 1 if failed else 0
+        return True
+    return False
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    """Run the chosen sections, write RESULTS.md and results.json; 1 if anything failed."""
+    args = parse_args(argv)
+    from helpers.environment import quiet_tensorflow
+
+    quiet_tensorflow()  # TensorFlow's start-up lines would only clutter the log
+    started = time.perf_counter()
+    sections = selected_sections(args)
+    out = args.out or (Path(tempfile.gettempdir()) / "robustness-benchmarks-quick" if args.quick else HERE)
+    results = _start(args, sys.argv[1:] if argv is None else list(argv), sections)
+    results["sections"] = {k: v for k, v in _previous_sections(out, results["machine"], args.quick).items()
+                           if k not in sections} if args.only else {}
+    functions = _section_functions()
+    stamp = {"date": results["date"], "command": results["command"]}
+    for name in sections:
+        results["sections"][name] = run_section(name, functions[name], results["settings"], stamp)
+    results["load_average_end"] = load_average()
+    results["wall_seconds"] = time.perf_counter() - started
+    markdown, data = write_results(results, out)
+    print(f"wrote {markdown} and {data}")
+    failed = any("error" in results["sections"][name] for name in sections)
+    return 1 if _report(results, args.quick) or failed else 0
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Smoke test of the benchmark suite (benchmarks/run.py): it runs, and it writes its results.
+"""Smoke test of the benchmark suite (``python -m benchmarks.run``): it runs, and it writes its results.
 
 The benchmarks themselves are not part of the test run (minutes, and timing-dependent). This
 runs every section but the notebooks once with tiny settings (batch 8, a couple of steps, one
@@ -9,22 +9,15 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
+from benchmarks import bench_common
+from benchmarks import run as benchmarks_run
+
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 SMOKE_SECTIONS = "pgd,crosscheck,ceiling,training,sliders"  # the notebooks take minutes: not here
-
-
-def _load_runner():
-    if str(BENCHMARKS) not in sys.path:
-        sys.path.insert(0, str(BENCHMARKS))
-    spec = importlib.util.spec_from_file_location("benchmarks_run", BENCHMARKS / "run.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _art_installed() -> bool:
@@ -33,7 +26,7 @@ def _art_installed() -> bool:
 
 @pytest.fixture(scope="module")
 def runner():
-    return _load_runner()
+    return benchmarks_run
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +48,7 @@ def test_every_section_runs_and_is_written(smoke_run):
     assert status == 0
     assert set(results["sections"]) == set(SMOKE_SECTIONS.split(","))
     assert results["quick"] is True and results["command"].endswith(f"--out {out}")
+    assert " -m benchmarks.run --quick" in results["command"]
     for key in ("cpu_model", "logical_cpus", "memory_gib", "tensorflow", "keras", "numpy"):
         assert results["machine"][key]
     markdown = (out / "RESULTS.md").read_text()
@@ -100,12 +94,10 @@ def test_art_comparison_and_cross_check(smoke_run):
 
 def test_results_writing_merges_sections_and_keeps_other_runs(runner, tmp_path):
     """A run with --only keeps the other sections of an earlier results.json from this machine."""
-    import bench_common
-
     machine = bench_common.describe_machine()
-    earlier = {"command": "python benchmarks/run.py", "date": "2026-01-01T00:00:00+00:00", "quick": False,
+    earlier = {"command": "python -m benchmarks.run", "date": "2026-01-01T00:00:00+00:00", "quick": False,
                "machine": machine, "load_average_start": [0.0, 0.0, 0.0], "load_average_end": None,
-               "sections": {"notebooks": {"date": "2026-01-01T00:00:00+00:00", "command": "python benchmarks/run.py",
+               "sections": {"notebooks": {"date": "2026-01-01T00:00:00+00:00", "command": "python -m benchmarks.run",
                                           "result": {"rows": [{"notebook": "00_start_here.ipynb",
                                                                "seconds": bench_common.summarise([10.0, 12.0])}],
                                                      "series_seconds": bench_common.summarise([100.0, 200.0]),

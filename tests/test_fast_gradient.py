@@ -223,14 +223,8 @@ def test_separate_gradient_function_changes_no_number(fast_first_conv):
 
 
 def test_speedup_benchmark_runs_with_tiny_settings(capsys):
-    """``python benchmarks/bench_attacks.py``: every variant timed, and the same images as plain's."""
-    import sys
-    from pathlib import Path
-
-    benchmarks = str(Path(__file__).resolve().parent.parent / "benchmarks")
-    if benchmarks not in sys.path:
-        sys.path.insert(0, benchmarks)
-    import bench_attacks
+    """``python -m benchmarks.bench_attacks``: every variant timed, and the same images as plain's."""
+    from benchmarks import bench_attacks
 
     assert bench_attacks._main(["--repeats", "1", "--steps", "1", "--batch", "4"]) == 0
     printed = capsys.readouterr().out

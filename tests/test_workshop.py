@@ -13,6 +13,8 @@ import nbformat
 import pytest
 from packaging.tags import Tag
 
+from helpers.reports import notebook_paths
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 try:
@@ -21,7 +23,7 @@ try:
 finally:
     sys.path.pop(0)
 
-CHAPTERS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+CHAPTERS = notebook_paths()
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
 ALL_NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb")) + SOLUTIONS
 FIRST_CHAPTERS = ["00_start_here", "01_adversarial_examples", "02_pgd", "03_adversarial_training",

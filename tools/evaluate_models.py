@@ -1,65 +1,145 @@
 """Measure the shipped models and write the table of the model cards.
 
-    python tools/evaluate_models.py            # natural and robust, full settings (about 20 min on 2 quiet cores)
-    python tools/evaluate_models.py --quick    # a smoke run on 100 images, 10 steps
-    python tools/evaluate_models.py --models judge   # one model; rows of the others are kept
+    python tools/evaluate_models.py                  # natural and robust (20+ minutes on 2 quiet cores)
+    python tools/evaluate_models.py --models judge   # one model; the rows of the others are kept
+    python tools/evaluate_models.py --compare-old    # also the robust model's old and new headline, timed
+    python tools/evaluate_models.py --quick          # a smoke run (tiny attack), into a temporary folder
+    python tools/evaluate_models.py --card-only      # only rewrite models/README.md from the JSON files
 
-Clean accuracy is measured on all 10,000 test images; accuracy under attack on the first
-1,000, with PGD from ``helpers.evaluation.robust_accuracy``: the worst case per image over
-the cross-entropy and the margin (CW) loss, each from the clean image and from random starts,
-every iterate counting. The results go to ``models/evaluation.json`` and replace the table
-between the markers in ``models/README.md``.
+Clean accuracy is measured on all 10,000 test images; accuracy under attack on the series'
+reporting sample, every fifth test image (``helpers.data.test_sample(every=5)``: 2,000 images
+spread over the whole test set), under ``helpers.evaluation.STRONGEST`` (APGD, the worst case
+per image over all its runs, every iterate counting). ``--compare-old`` also records, for the
+robust model at L2 eps 2.0, how the headline figure moved: the old protocol
+(``PGD_FIXED_STEPS``) on the first 1,000 test images, ``STRONGEST`` on the same 1,000, and
+``STRONGEST`` on the sample, with the seconds each took. The results go to
+``models/evaluation.json`` and replace the generated blocks of ``models/README.md``; ``--quick``
+writes to a temporary folder (printed) unless ``--out-dir`` is given.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import dataclasses
 import os
-import re
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from helpers.data import load_mnist_test  # noqa: E402
-from helpers.evaluation import accuracy, robust_accuracy  # noqa: E402
+from helpers.data import load_mnist_test, test_sample  # noqa: E402
+from helpers.evaluation import PGD_FIXED_STEPS, STRONGEST, Protocol, accuracy, strongest_accuracy  # noqa: E402
 from helpers.models import MODELS_DIR, load_pretrained  # noqa: E402
+from helpers.reports import markers, read_json, replace_block, write_json  # noqa: E402
 
 L2_EPSILONS = [0.5, 1.0, 1.5, 2.0, 2.5, 3.0]
 LINF_EPSILONS = [0.1, 0.2, 0.3]
-TABLE = dict(steps=100, restarts=1, losses=("ce", "margin"))  # every cell of the table
-HEADLINE = dict(steps=100, restarts=5, losses=("ce", "margin"))  # L2 eps 2.0: the target figure
-START, END = "<!-- evaluation-table:start -->", "<!-- evaluation-table:end -->"
+CARD_MODELS = ("natural", "robust", "judge")
+TABLE_BLOCK = "evaluation-table"  # the table, its caption and the comparison line
+#: The smoke run's protocols: the same kinds of attack, a few steps.
+QUICK = Protocol("quick", attack="apgd", steps=5, restarts=1, losses=("ce",), targets=1)
+QUICK_OLD = Protocol("quick-pgd", attack="pgd", steps=5, restarts=1, losses=("ce", "margin"))
 
 
-def replace_block(text: str, start: str, end: str, body: str) -> str:
-    """Replace what stands between two marker lines (markers kept); text unchanged if absent."""
-    return re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: f"{start}\n{body}\n{end}", text,
-                  flags=re.DOTALL)
+@dataclasses.dataclass(frozen=True)
+class Sample:
+    """Which test images are attacked: a name for the JSON, words for the caption, the indices."""
+
+    name: str
+    words: str
+    index: np.ndarray
+
+    @classmethod
+    def first(cls, count: int) -> "Sample":
+        return cls(f"first {count}", f"the first {count:,} test images", np.arange(count))
+
+    @classmethod
+    def every(cls, every: int) -> "Sample":
+        index = test_sample(every=every)
+        ordinal = "fifth" if every == 5 else f"{every}th"
+        return cls(f"every {every}th", f"every {ordinal} test image ({len(index):,} images, spread over the "
+                                       "whole test set)", index)
+
+
+def measure_model(name: str, sample: Sample, protocol: Protocol) -> dict:
+    """One row of the table: clean accuracy on all 10,000, each budget under ``protocol`` on ``sample``."""
+    x, y = load_mnist_test()
+    model = load_pretrained(name)
+    row: dict = {"clean_10000": accuracy(model, x, y)}
+    started = time.perf_counter()
+    images, labels = x[sample.index], y[sample.index]
+    for norm, epsilons in (("l2", L2_EPSILONS), ("linf", LINF_EPSILONS)):
+        for eps in epsilons:
+            row[f"{norm}_{eps}"] = strongest_accuracy(model, images, labels, eps=eps, norm=norm, protocol=protocol)
+            print(f"{name} {norm} eps {eps}: {row[f'{norm}_{eps}']:.3f}", flush=True)
+    row["seconds"] = time.perf_counter() - started
+    return row
+
+
+def compare_old(quick: bool = False) -> dict:
+    """The robust model at L2 eps 2.0: the old headline, the new protocol on the old images, the new figure."""
+    x, y = load_mnist_test()
+    model = load_pretrained("robust")
+    old, new = (QUICK_OLD, QUICK) if quick else (PGD_FIXED_STEPS, STRONGEST)
+    first, spread = (Sample.first(50), Sample.every(100)) if quick else (Sample.first(1000), Sample.every(5))
+    runs = []
+    for protocol, sample, label in ((old, first, "the old figure"), (new, first, "the new protocol, same images"),
+                                    (new, spread, "the new figure")):
+        started = time.perf_counter()
+        value = strongest_accuracy(model, x[sample.index], y[sample.index], eps=2.0, norm="l2", protocol=protocol)
+        runs.append({"label": label, "protocol": protocol.name, "sample": sample.name, "words": sample.words,
+                     "accuracy": value, "seconds": time.perf_counter() - started})
+        print(f"robust L2 eps 2.0, {protocol.name} on {sample.name}: {value:.3f} ({runs[-1]['seconds']:.0f} s)",
+              flush=True)
+    return {"model": "robust", "norm": "l2", "eps": 2.0, "runs": runs}
+
+
+def markdown_table(results: dict) -> str:
+    """The accuracy table and its caption (which protocol, which images)."""
+    columns = [("clean_10000", "clean")] + [(f"l2_{e}", f"L2 {e}") for e in L2_EPSILONS] + \
+              [(f"linf_{e}", f"Linf {e}") for e in LINF_EPSILONS]
+    lines = ["| model | " + " | ".join(title for _, title in columns) + " |",
+             "| --- |" + " ---: |" * len(columns)]
+    for name, row in results["models"].items():
+        lines.append(f"| {name} | " + " | ".join(f"{100 * row[key]:.1f}" for key, _ in columns) + " |")
+    lines += ["", f"Accuracy in %. Clean: all 10,000 test images. Under attack: {results['sample_words']}, "
+                  f"the budget in the L2 or Linf norm; protocol {results['protocol_text']} "
+                  "(`helpers.evaluation`), every iterate counting. Made by `python tools/evaluate_models.py`."]
+    return "\n".join(lines)
+
+
+def comparison_line(comparison: dict | None) -> str:
+    """The card's "How the figure changed" line, from ``--compare-old``'s record."""
+    if not comparison:
+        return "How the figure changed: not measured yet (`python tools/evaluate_models.py --compare-old`)."
+    parts = [f"{run['label']}, {100 * run['accuracy']:.1f}% under `{run['protocol']}` on {run['words']} "
+             f"in {run['seconds']:.0f} s" for run in comparison["runs"]]
+    return (f"How the figure changed ({comparison['model']} model, {comparison['norm'].upper()} eps "
+            f"{comparison['eps']}): " + "; ".join(parts) + ".")
 
 
 def model_facts(name: str, directory: Path = MODELS_DIR) -> str:
     """The model card's facts for one model, from ``models/NAME.json`` (written by training)."""
-    card = json.loads((directory / f"{name}.json").read_text())
+    card = read_json(directory / f"{name}.json")
     size = (directory / card["file"]).stat().st_size / 1e6
-    attack = card["attack"]
+    attack, config, check = card["attack"], card["config"], card["eval_attack"]
     attack_text = ("none (natural training)" if attack is None else
                    f"PGD, {attack['norm'].upper()} eps {attack['eps']}, {attack['steps']} steps of "
                    f"{attack['step_size']}, random start: {attack['random_start']}, loss: {attack['loss']}")
-    config = card["config"]
-    check = card["eval_attack"]
+    warmup = config.get("attack_warmup_epochs")
     lines = [
         f"- File: `models/{card['file']}`, {size:.1f} MB, SHA-256 `{card['sha256']}`",
         f"- Command: `{card['command']}` (with `MNIST_NPZ` set, or internet for Keras' download)",
         f"- Configuration: {config['epochs']} epochs, batch {config['batch_size']}, Adam, learning rate "
         f"{config['learning_rate']} with cosine decay to {config['final_lr_fraction']} of it, seed {config['seed']}",
-        f"- Training attack: {attack_text}" + (
-            f", growing over the first {config['attack_warmup_epochs']} epochs"
-            if config.get("attack_warmup_epochs") else ""),
+        f"- Training attack: {attack_text}" + (f", growing over the first {warmup} epochs" if warmup else ""),
         f"- Training time: {card['training_seconds_total'] / 60:.1f} minutes on {card['machine']}",
         "",
-        f"| epoch | training loss | training accuracy | clean accuracy (1,000 test) | under the per-epoch check | seconds |",
+        "| epoch | training loss | training accuracy | clean accuracy (1,000 test) | under the per-epoch check | seconds |",
         "| ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for record in card["history"]:
@@ -67,99 +147,77 @@ def model_facts(name: str, directory: Path = MODELS_DIR) -> str:
             f"| {record['epoch']} | {record['train_loss']:.4f} | {100 * record['train_accuracy']:.2f}% | "
             f"{100 * record.get('eval_clean_accuracy', float('nan')):.1f}% | "
             f"{100 * record.get('eval_adversarial_accuracy', float('nan')):.1f}% | {record['seconds']:.0f} |")
-    lines.append("")
-    lines.append(f"The per-epoch check is a quick, weak attack (L2 PGD, eps {check['eps']}, {check['steps']} steps of "
-                 f"{check['step_size']}, cross-entropy, no restarts) on the first 1,000 test images; "
-                 "the table above has the strong figures.")
+    lines += ["", f"The per-epoch check is a quick, weak attack (L2 PGD, eps {check['eps']}, {check['steps']} steps "
+                  f"of {check['step_size']}, cross-entropy, no restarts) on the first 1,000 test images; "
+                  "the table above has the strong figures."]
     return "\n".join(lines)
 
 
-def refresh_card(results: dict | None, directory: Path = MODELS_DIR) -> None:
-    """Rewrite the generated blocks of ``models/README.md`` (facts per model, evaluation table)."""
-    readme = directory / "README.md"
+def refresh_card(results: dict | None, out: Path = MODELS_DIR) -> Path:
+    """Rewrite the generated blocks of ``out/README.md`` (a copy of ``models/README.md`` if absent):
+    each model's facts (from ``models/NAME.json``), the evaluation table and the comparison line."""
+    readme = out / "README.md"
+    if not readme.is_file():
+        shutil.copyfile(MODELS_DIR / "README.md", readme)
     text = readme.read_text()
-    for name in ("natural", "robust", "judge"):
-        if (directory / f"{name}.json").is_file():
-            text = replace_block(text, f"<!-- facts:{name}:start -->", f"<!-- facts:{name}:end -->",
-                                  model_facts(name, directory))
+    for name in CARD_MODELS:
+        if (MODELS_DIR / f"{name}.json").is_file():
+            text = replace_block(text, *markers(f"facts:{name}"), model_facts(name))
     if results is not None:
-        text = replace_block(text, START, END, markdown_table(results))
+        body = markdown_table(results)
+        if results.get("compare_old"):
+            body += "\n\n" + comparison_line(results["compare_old"])
+        text = replace_block(text, *markers(TABLE_BLOCK), body)
     readme.write_text(text)
+    return readme
 
 
-def evaluate(names: list[str], count: int, table: dict, headline: dict) -> dict:
-    x, y = load_mnist_test()
-    results: dict = {"attack_images": count, "table_attack": table, "headline_attack": headline,
-                     "models": {}}
+def merge_saved(results: dict, saved: dict | None) -> dict:
+    """Keep the saved rows of models not measured now, and the saved comparison, if measured the same way."""
+    if not saved or saved.get("protocol") != results["protocol"] or saved.get("sample") != results["sample"]:
+        return results
+    models = {**{k: v for k, v in saved.get("models", {}).items() if k not in results["models"]}, **results["models"]}
+    merged = {**results, "models": models}
+    if "compare_old" not in merged and saved.get("compare_old"):
+        merged["compare_old"] = saved["compare_old"]
+    return merged
+
+
+def evaluate(names: list[str], quick: bool, with_comparison: bool) -> dict:
+    """Measure the named models (and the comparison) with the full or the smoke-run settings."""
+    protocol, sample = (QUICK, Sample.first(100)) if quick else (STRONGEST, Sample.every(5))
+    results: dict = {"clean_images": 10_000, "sample": sample.name, "sample_words": sample.words,
+                     "attack_images": int(len(sample.index)), "protocol": dataclasses.asdict(protocol),
+                     "protocol_text": protocol.describe(), "models": {}}
     for name in names:
-        model = load_pretrained(name)
-        row: dict = {"clean_10000": accuracy(model, x, y)}
-        started = time.perf_counter()
-        for norm, epsilons in (("l2", L2_EPSILONS), ("linf", LINF_EPSILONS)):
-            for eps in epsilons:
-                row[f"{norm}_{eps}"] = robust_accuracy(model, x[:count], y[:count], eps=eps, norm=norm, **table)
-                print(f"{name} {norm} eps {eps}: {row[f'{norm}_{eps}']:.3f}", flush=True)
-        row["l2_2.0_headline"] = robust_accuracy(model, x[:count], y[:count], eps=2.0, norm="l2", **headline)
-        row["seconds"] = time.perf_counter() - started
-        print(f"{name} L2 eps 2.0, strongest: {row['l2_2.0_headline']:.3f} ({row['seconds']:.0f} s)", flush=True)
-        results["models"][name] = row
+        results["models"][name] = measure_model(name, sample, protocol)
+        print(f"{name}: {results['models'][name]['seconds']:.0f} s", flush=True)
+    if with_comparison:
+        results["compare_old"] = compare_old(quick)
     return results
 
 
-def markdown_table(results: dict) -> str:
-    columns = [("clean_10000", "clean")] + [(f"l2_{e}", f"L2 {e}") for e in L2_EPSILONS] + \
-              [(f"linf_{e}", f"Linf {e}") for e in LINF_EPSILONS] + [("l2_2.0_headline", "L2 2.0, strongest")]
-    lines = ["| model | " + " | ".join(title for _, title in columns) + " |",
-             "| --- |" + " ---: |" * len(columns)]
-    for name, row in results["models"].items():
-        lines.append(f"| {name} | " + " | ".join(f"{100 * row[key]:.1f}" for key, _ in columns) + " |")
-    table, headline = results["table_attack"], results["headline_attack"]
-
-    def starts(count: int) -> str:
-        return ("from the clean image" if count == 1 else
-                f"x {count} starts (the clean image, then random points of the ball)")
-
-    lines += [
-        "",
-        f"Accuracy in %. Clean: all 10,000 test images. Under attack: the first {results['attack_images']:,} test "
-        f"images, PGD with {table['steps']} steps of 2.5 * eps / {table['steps']}, the worst case per image over "
-        f"the {' and '.join(table['losses'])} losses {starts(table['restarts'])}, every iterate counting. "
-        f"'L2 2.0, strongest': the worst case over the {' and '.join(headline['losses'])} losses "
-        f"{starts(headline['restarts'])}: {headline['restarts'] * len(headline['losses'])} runs of "
-        f"{headline['steps']} steps per image. Made by `python tools/evaluate_models.py`.",
-    ]
-    return "\n".join(lines)
-
-
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    """Parse the command line, measure, write ``evaluation.json`` and the card."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", nargs="+", default=["natural", "robust"])
-    parser.add_argument("--quick", action="store_true", help="100 images, 10 steps: a smoke run")
-    parser.add_argument("--out-dir", type=Path, default=MODELS_DIR)
+    parser.add_argument("--models", nargs="+", default=["natural", "robust"], choices=CARD_MODELS)
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run: 100 images, a 5-step attack; into a temporary folder unless --out-dir")
+    parser.add_argument("--compare-old", action="store_true",
+                        help="also: the robust model's L2 2.0 figure under the old and the new protocol, timed")
+    parser.add_argument("--out-dir", type=Path, help="folder for evaluation.json and README.md (default models/)")
     parser.add_argument("--card-only", action="store_true",
-                        help="only rewrite models/README.md from models/*.json and models/evaluation.json")
-    args = parser.parse_args()
+                        help="only rewrite README.md from models/*.json and evaluation.json")
+    args = parser.parse_args(argv)
+    out = args.out_dir or (Path(tempfile.gettempdir()) / "robustness-evaluation-quick" if args.quick else MODELS_DIR)
+    out.mkdir(parents=True, exist_ok=True)
     if args.card_only:
-        saved = args.out_dir / "evaluation.json"
-        refresh_card(json.loads(saved.read_text()) if saved.is_file() else None)
+        print(f"wrote {refresh_card(read_json(out / 'evaluation.json'), out)}")
         return
-    table, headline, count = TABLE, HEADLINE, 1000
-    if args.quick:
-        table = headline = dict(steps=10, restarts=1, losses=("ce", "margin"))
-        count = 100
-    results = evaluate(args.models, count, table, headline)
-    saved = args.out_dir / "evaluation.json"
-    if saved.is_file():  # keep the other models' rows when they were measured the same way
-        old = json.loads(saved.read_text())
-        same = all(json.loads(json.dumps(results[key])) == old.get(key)
-                   for key in ("attack_images", "table_attack", "headline_attack"))
-        if same:
-            results["models"] = {**{k: v for k, v in old["models"].items() if k not in results["models"]},
-                                 **results["models"]}
-    (args.out_dir / "evaluation.json").write_text(json.dumps(results, indent=2) + "\n")
-    if args.out_dir == MODELS_DIR:
-        refresh_card(results)
-    print(markdown_table(results))
+    results = merge_saved(evaluate(args.models, args.quick, args.compare_old), read_json(out / "evaluation.json"))
+    write_json(out / "evaluation.json", results)
+    print(markdown_table(results) + "\n\n" + comparison_line(results.get("compare_old")))
+    print(f"wrote {out / 'evaluation.json'} and {refresh_card(results, out)}")
 
 
 if __name__ == "__main__":

@@ -14,29 +14,28 @@ from pathlib import Path
 
 import nbformat
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+from helpers.reports import NOTEBOOKS_DIR, notebook_paths
+
 TAG = "navigation"
 CONTENTS = "[contents](../README.md#the-notebooks)"
 
 
-def notebook_paths(folder: Path = NOTEBOOKS) -> list[Path]:
-    return sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb"))
-
-
 def navigation_line(paths: list[Path], index: int) -> str:
+    """``< previous | contents | next >`` for the notebook at ``index`` of ``paths``."""
     previous = f"[< {paths[index - 1].stem}]({paths[index - 1].name})" if index > 0 else "< (first)"
     following = f"[{paths[index + 1].stem} >]({paths[index + 1].name})" if index + 1 < len(paths) else "(last) >"
     return f"{previous} | {CONTENTS} | {following}"
 
 
 def _nav_cell(text: str) -> nbformat.NotebookNode:
+    """A markdown cell holding a navigation line, tagged and never shown as a slide."""
     cell = nbformat.v4.new_markdown_cell(text)
     cell.metadata["tags"] = [TAG]
     cell.metadata["slideshow"] = {"slide_type": "skip"}
     return cell
 
 
-def add_navigation(folder: Path = NOTEBOOKS) -> list[Path]:
+def add_navigation(folder: Path = NOTEBOOKS_DIR) -> list[Path]:
     """Rewrite the navigation cells of every notebook; returns the notebooks changed."""
     paths = notebook_paths(folder)
     changed = []
@@ -53,5 +52,7 @@ def add_navigation(folder: Path = NOTEBOOKS) -> list[Path]:
 
 
 if __name__ == "__main__":
-    for path in add_navigation(Path(sys.argv[1]) if len(sys.argv) > 1 else NOTEBOOKS):
+    if {"-h", "--help"} & set(sys.argv[1:]):
+        raise SystemExit(__doc__)
+    for path in add_navigation(Path(sys.argv[1]) if len(sys.argv) > 1 else NOTEBOOKS_DIR):
         print(f"updated {path.name}")

@@ -17,10 +17,11 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+from helpers.reports import notebook_paths
 
 
 def run(path: Path, timeout: int = 900) -> float:
+    """Run one notebook in a fresh kernel, save it with its outputs; returns the seconds it took."""
     notebook = nbformat.read(path, as_version=4)
     started = time.perf_counter()
     NotebookClient(notebook, timeout=timeout, kernel_name="python3",
@@ -36,7 +37,9 @@ def run(path: Path, timeout: int = 900) -> float:
 
 
 if __name__ == "__main__":
-    paths = [Path(p) for p in sys.argv[1:]] or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    if {"-h", "--help"} & set(sys.argv[1:]):
+        raise SystemExit(__doc__)
+    paths = [Path(p) for p in sys.argv[1:]] or notebook_paths()
     for path in paths:
         seconds = run(path.resolve())
         print(f"{path.name}: {seconds:.1f} s, {path.stat().st_size / 1e6:.2f} MB")

@@ -42,8 +42,10 @@ from typing import Iterable, Sequence
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parent.parent
-FOLDERS = (ROOT / "notebooks", ROOT / "solutions")
+from helpers import reports
+
+ROOT = reports.REPO_DIR
+FOLDERS = (reports.NOTEBOOKS_DIR, reports.SOLUTIONS_DIR)
 SLIDE_TYPES = ("slide", "subslide", "fragment", "skip", "notes", "-")
 KEEP_TAG = "slides-keep"
 DEFAULT_ASSETS = ROOT / "wheelhouse" / "slides-assets"
@@ -124,7 +126,7 @@ def mark(notebook: nbformat.NotebookNode) -> bool:
 
 def notebook_paths(folders: Iterable[Path] = FOLDERS) -> list[Path]:
     """Every notebook of the series and of its solutions (what ``mark`` does without arguments)."""
-    return sorted(path for folder in folders for path in folder.glob("*.ipynb"))
+    return sorted(path for folder in folders for path in reports.notebook_paths(folder))
 
 
 def mark_files(paths: Sequence[Path]) -> list[Path]:

@@ -16,19 +16,14 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import math
 import os
-import platform
 import sys
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
 
 import numpy as np  # noqa: E402
 
@@ -37,6 +32,7 @@ from helpers.environment import quiet_tensorflow  # noqa: E402
 from helpers.evaluation import accuracy  # noqa: E402
 from helpers.judging import benchmark_split, nearest_distance, score, success_matrix  # noqa: E402
 from helpers.models import load_pretrained  # noqa: E402
+from helpers.reports import REPO_DIR, command_line, load_average, machine_line, read_json, write_json  # noqa: E402
 from helpers.traversal import METHODS, TraversalMethod, traverse  # noqa: E402
 
 SEED = METHODS["seed"]
@@ -181,14 +177,14 @@ def write_markdown(results: dict, command: str, path: Path) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--variants", default=",".join(VARIANTS),
-                        help=f"comma-separated, from: {', '.join(VARIANTS)}")
+                        help=f"comma-separated, from: {', '.join(VARIANTS)}".replace("%", "%%"))
     parser.add_argument("--per-digit", type=int, default=10)
-    parser.add_argument("--out", type=Path, default=REPO / "results")
+    parser.add_argument("--out", type=Path, default=REPO_DIR / "results")
     parser.add_argument("--markdown-only", action="store_true",
                         help="only rewrite traversals.md from an existing traversals.json")
     args = parser.parse_args(argv)
     if args.markdown_only:
-        results = json.loads((args.out / "traversals.json").read_text())
+        results = read_json(args.out / "traversals.json")
         write_markdown(results, results["command"], args.out / "traversals.md")
         return
     chosen = [v.strip() for v in args.variants.split(",") if v.strip()]
@@ -196,19 +192,14 @@ def main(argv: list[str] | None = None) -> None:
     if unknown:
         parser.error(f"unknown variants {unknown}; choose from {list(VARIANTS)}")
     quiet_tensorflow()
-    import tensorflow as tf
-
     started = time.perf_counter()
     results = run(chosen, args.per_digit)
     results["minutes"] = (time.perf_counter() - started) / 60
     results["date"] = datetime.date.today().isoformat()
-    results["machine"] = (f"{platform.machine()}, {os.cpu_count()} CPU cores, TensorFlow {tf.__version__}, "
-                          f"load average {os.getloadavg()[0]:.1f} at the end")
-    command = "python tools/traversal_benchmark.py" + ("" if argv is None and len(sys.argv) == 1
-                                                       else " " + " ".join(sys.argv[1:] if argv is None else argv))
+    results["machine"] = f"{machine_line()}, load average {(load_average() or [float('nan')])[0]:.1f} at the end"
+    command = command_line("tools/traversal_benchmark.py", sys.argv[1:] if argv is None else argv)
     results["command"] = command
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "traversals.json").write_text(json.dumps(results, indent=1) + "\n")
+    write_json(args.out / "traversals.json", results, indent=1)
     write_markdown(results, command, args.out / "traversals.md")
     print(f"wrote {args.out / 'traversals.md'} and traversals.json")
 
