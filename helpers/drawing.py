@@ -12,8 +12,9 @@ where the walk starts and which pixels may move (their code: MadryLab's
 * :func:`draw_digits`: start from a neutral picture (the mean training digit plus faint noise,
   or a sample of a Gaussian fitted on all training digits, whatever their class) and push it
   towards each requested digit;
-* :func:`repair`: only the pixels of a mask may move (``movable``), pushed towards the digit the
-  model reads in what is left;
+* :func:`repair`: only the pixels of a mask may move (``movable``); they start as the mean
+  digit's and are pushed towards the digit the model reads in what is left (its few likeliest
+  readings are tried; the one it ends surest of wins);
 * :func:`clean_up`: a rough sketch pushed towards the model's reading (or a chosen digit) inside
   a small L2 ball around it, so it stays the reader's sketch.
 
@@ -30,11 +31,11 @@ import keras
 import numpy as np
 
 from helpers.attacks import ascend
-from helpers.data import DATA_DIR, IMAGE_SHAPE, ChecksumError, array_sha256
-from helpers.evaluation import predict
+from helpers.data import DATA_DIR, IMAGE_SHAPE, NUM_CLASSES, ChecksumError, array_sha256
+from helpers.evaluation import predict, softmax
 from helpers.validation import validate_count, validate_images, validate_labels, validate_number
 
-__all__ = ["STARTS_NPZ", "STARTS_SHA256", "DRAW_STEPS", "DRAW_STEP_SIZE", "START_NOISE", "fit_starts",
+__all__ = ["STARTS_NPZ", "STARTS_SHA256", "DRAW_STEPS", "DRAW_STEP_SIZE", "REPAIR_CANDIDATES", "START_NOISE", "fit_starts",
            "load_starts", "starting_images", "draw_digits", "repair", "clean_up", "centre_mask"]
 
 STARTS_NPZ = DATA_DIR / "drawing_starts.npz"
@@ -51,6 +52,8 @@ STARTS_SHA256 = {
 DRAW_STEPS = 40
 DRAW_STEP_SIZE = 0.2
 START_NOISE = 0.02
+#: Repairs try the model's 3 most likely readings of the damaged digit and keep the surest.
+REPAIR_CANDIDATES = 3
 #: Principal directions kept for the "gaussian" start (how digits vary around the mean).
 COMPONENTS = 40
 
@@ -153,22 +156,37 @@ def centre_mask(shape: tuple[int, ...], size: int = 10) -> np.ndarray:
 
 
 def repair(model: keras.Model, images: np.ndarray, mask: np.ndarray, *, target: int | np.ndarray | None = None,
-           steps: int = DRAW_STEPS, step_size: float = DRAW_STEP_SIZE) -> np.ndarray:
+           candidates: int = REPAIR_CANDIDATES, steps: int = DRAW_STEPS,
+           step_size: float = DRAW_STEP_SIZE) -> np.ndarray:
     """Fill the erased part of each image: only pixels where ``mask`` is true may change.
 
     ``images`` (N, 28, 28, 1) in [0, 1]; ``mask``: a boolean array of the same shape. The masked
-    pixels take ``steps`` steps of L2 length ``step_size`` towards ``target`` (default: the digit
-    the model reads in the damaged image, so the model's own reading decides what to draw). The
-    other pixels come back exactly as they were.
+    pixels start as the mean training digit's (a neutral guess) and take ``steps`` steps of L2
+    length ``step_size`` towards a digit. Which digit: ``target`` if given; else the model's own
+    reading decides: its ``candidates`` most likely digits for the damaged image are each tried,
+    and the repair the model ends up most sure of is kept. The other pixels come back exactly
+    as they were.
     """
     images = validate_images(model, images)
     movable = _check_mask(mask, images.shape)
+    candidates = validate_count(candidates, "candidates")
+    options = {"eps": math.inf, "step_size": validate_number(step_size, "step_size"), "loss": "ce",
+               "steps": validate_count(steps, "steps", minimum=0), "targeted": True, "movable": movable}
     if len(images) == 0:
         return images
-    targets = predict(model, images).argmax(axis=1) if target is None else target
-    targets = validate_labels(model, targets, len(images), what="target")
-    return ascend(model, images, targets, eps=math.inf, step_size=validate_number(step_size, "step_size"),
-                  steps=validate_count(steps, "steps", minimum=0), loss="ce", targeted=True, movable=movable)
+    start = np.where(movable, load_starts()["mean"][None], images).astype(np.float32)
+    if target is not None:
+        targets = validate_labels(model, target, len(images), what="target")
+        return ascend(model, images, targets, start=start, **options)
+    ranked = np.argsort(-predict(model, start), axis=1)[:, :min(candidates, NUM_CLASSES)]
+    best, best_probability = start, np.full(len(images), -1.0)
+    for column in ranked.T:
+        repaired = ascend(model, images, column.astype(np.int64), start=start, **options)
+        probability = softmax(predict(model, repaired))[np.arange(len(images)), column]
+        better = probability > best_probability
+        best = np.where(better[:, None, None, None], repaired, best)
+        best_probability = np.maximum(probability, best_probability)
+    return best
 
 
 def clean_up(model: keras.Model, sketch: np.ndarray, *, target: int | np.ndarray | None = None,
