@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Callable
 
 #: Issue 6's targets on a 2-core machine.
 TARGETS = {"pgd_vs_art": 2.5, "fraction_of_ceiling": 0.75, "series_seconds": 180.0, "slider_seconds": 0.5}
@@ -122,7 +123,132 @@ def time_to_target_lines(path: Path = Path(__file__).resolve().parent / "time_to
     return lines
 
 
+def _pgd_lines(lines: list[str], result: dict, derived: dict) -> None:
+    """The ``pgd`` section of RESULTS.md."""
+    lines += ["Image-steps per second (batch x steps / wall time of one attack call), the two "
+              "implementations interleaved in one run after a warm-up call each.", "",
+              "| norm | eps | steps | batch | project | ART | project / ART (ratio of medians) |",
+              "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for row in result["rows"]:
+        art = _spread(row["art"]["image_steps_per_s"]) if "art" in row else "not run"
+        ratio = f"{row['ratio_of_medians']:.2f}x" if "ratio_of_medians" in row else "n/a"
+        lines.append(f"| {row['norm']} | {row['eps']} | {row['steps']} | {row['batch']} | "
+                     f"{_spread(row['project']['image_steps_per_s'])} | {art} | {ratio} |")
+    if result.get("art_missing"):
+        lines += ["", f"ART part not run: {result['art_missing']}"]
+    lines += ["", f"Settings: step size `helpers.evaluation.madry_step_size` (2.5 x eps / steps), no random start, untargeted, cross-entropy. "
+                  f"{result['notes']}", "",
+              f"Times each of the project's compiled loops was traced during the run (1 = no "
+              f"re-tracing): `{result['project_loop_tracings']}`."]
+
+
+def _crosscheck_lines(lines: list[str], result: dict, derived: dict) -> None:
+    """The ``crosscheck`` section of RESULTS.md."""
+    lines += ["The natural model's accuracy on the same test images under both attacks.", "",
+              "| norm | eps | steps x step size | images | clean | under project PGD | under ART PGD | "
+              "difference (points) | within 1 point | predictions that differ |",
+              "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |"]
+    for r in result["rows"]:
+        lines.append(f"| {r['norm']} | {r['eps']} | {r['steps']} x {r['step_size']:.4g} | {r['images']} | "
+                     f"{_percent(r['clean_accuracy'])} | {_percent(r['project_accuracy'])} | "
+                     f"{_percent(r['art_accuracy'])} | {r['difference_points']:+.1f} | "
+                     f"{'yes' if r['agree_within_1_point'] else '**no**'} | {r['predictions_that_differ']} |")
+    lines += ["", result["notes"]]
+
+
+def _ceiling_lines(lines: list[str], result: dict, derived: dict) -> None:
+    """The ``ceiling`` section of RESULTS.md."""
+    flops = result["flop_count"]
+    matmul = result["matmul"]
+    lines += ["**FLOPs of one PGD step, per image** (the natural CNN, `helpers.models.build_cnn`):", "",
+              "| layer | what | output | multiply-adds | forward FLOPs | backward-to-input FLOPs |",
+              "| --- | --- | --- | ---: | ---: | ---: |"]
+    for r in flops["layers"]:
+        lines.append(f"| {r['layer']} | {r['kind']} | {'x'.join(map(str, r['output_shape']))} | "
+                     f"{r['multiply_adds']:,} | {r['forward_flops']:,} | {r['backward_to_input_flops']:,} |")
+    lines += [f"| **total** | | | | {flops['forward_flops']:,} | {flops['backward_to_input_flops']:,} |", "",
+              f"One PGD step = **{flops['flops_per_image_step'] / 1e6:.1f} MFLOP per image**. "
+              f"{flops['counted']}", "",
+              f"**The ceiling:** a {matmul['size']}x{matmul['size']} float32 `tf.linalg.matmul` in a "
+              f"`tf.function` ({_num(matmul['flops'] / 1e9)} GFLOP per product) runs at "
+              f"**{_spread(matmul['flops_per_s'], 1e-9)} GFLOP/s**.", ""]
+    gradient = result["model_gradient"]
+    lines += [f"**The model's own floor:** forward + input gradient alone (no step, no projection), "
+              f"batch {gradient['batch']}: {_spread(gradient['image_steps_per_s'])} image-steps/s = "
+              f"{gradient['flops_per_s_median'] / 1e9:.1f} GFLOP/s = "
+              f"{_percent(gradient['fraction_of_matmul'])} of the matmul rate.", ""]
+    if derived["fraction_of_ceiling"]:
+        lines += ["**PGD's achieved rate** (median image-steps/s x FLOPs per image-step):", "",
+                  "| implementation | norm | steps | batch | GFLOP/s | fraction of the matmul rate |",
+                  "| --- | --- | ---: | ---: | ---: | ---: |"]
+        lines += [f"| {f['implementation']} | {f['norm']} | {f['steps']} | {f['batch']} | "
+                  f"{f['flops_per_s'] / 1e9:.1f} | {_percent(f['fraction'])} |"
+                  for f in derived["fraction_of_ceiling"]]
+
+
+def _training_lines(lines: list[str], result: dict, derived: dict) -> None:
+    """The ``training`` section of RESULTS.md."""
+    lines += ["One optimisation pass through `helpers.training.run_epoch` (the project's input "
+              "pipeline: validation, shuffling, batching, the attack, the compiled train step).", "",
+              "| training | TensorFlow op determinism | images | batch | images/s | est. epoch of 60,000 |",
+              "| --- | --- | ---: | ---: | ---: | ---: |"]
+    for r in result["rows"]:
+        what = "natural" if r["mode"] == "natural" else (
+            f"PGD ({r['attack']['norm']}, eps {r['attack']['eps']}, {r['attack']['steps']} steps of "
+            f"{r['attack']['step_size']}, random start: {r['attack']['random_start']})")
+        lines.append(f"| {what} | {r['op_determinism']} | {r['images']} | {r['batch']} | "
+                     f"{_spread(r['images_per_s'])} | {r['estimated_epoch_seconds'] / 60:.1f} min |")
+    lines += ["", result["notes"] + "."]
+    shipped = result.get("shipped_models") or {}
+    if shipped:
+        lines += ["", "What the shipped models' own logs (`models/NAME.json`) record:", "",
+                  "| model | epochs | training attack | total training time | recorded on |",
+                  "| --- | ---: | --- | ---: | --- |"]
+        for name, log in shipped.items():
+            if "error" in log:
+                lines.append(f"| {name} | | | unreadable: {log['error']} | |")
+                continue
+            seconds = log.get("training_seconds_total")
+            attack = log.get("attack")
+            attack_text = ("none" if not attack else
+                           f"{attack['norm']} eps {attack['eps']}, {attack['steps']} x {attack['step_size']}")
+            lines.append(f"| {name} | {log.get('epochs')} | {attack_text} | "
+                         f"{'n/a' if seconds is None else f'{seconds / 60:.1f} min'} | {log.get('machine')} |")
+
+
+def _notebooks_lines(lines: list[str], result: dict, derived: dict) -> None:
+    """The ``notebooks`` section of RESULTS.md."""
+    lines += ["| notebook | seconds |", "| --- | ---: |"]
+    lines += [f"| {r['notebook']} | {_spread(r['seconds'])} |" for r in result["rows"]]
+    lines += [f"| **whole series** | **{_spread(result['series_seconds'])}** |", "", result["notes"] + "."]
+    for name, error in (result.get("errors") or {}).items():
+        lines += ["", f"**{name} failed:**", "", "```text", error, "```"]
+
+
+def _sliders_lines(lines: list[str], result: dict, derived: dict) -> None:
+    """The ``sliders`` section of RESULTS.md."""
+    lines += ["Seconds from a changed control to a PNG ready to send to the browser.", "",
+              "| control | total | of which: callback | PNG rendering | the attack / traversal alone |",
+              "| --- | ---: | ---: | ---: | ---: |"]
+    for r in result["rows"]:
+        lines.append(f"| {r['event']} | **{_spread(r['total'])}** | {_spread(r['callback'])} | "
+                     f"{_spread(r['png'])} | {_spread(r.get('view'))} |")
+    lines += ["", f"Test image #{result['image']['index']} (a {result['image']['label']}). {result['notes']}."]
+
+
+#: Section name -> (its heading in RESULTS.md, the function that writes its body).
+SECTIONS: dict[str, tuple[str, Callable[[list[str], dict, dict], None]]] = {
+    "pgd": ("PGD throughput: the project's `pgd` and ART's", _pgd_lines),
+    "crosscheck": ("Correctness cross-check against ART", _crosscheck_lines),
+    "ceiling": ("The machine's limit", _ceiling_lines),
+    "training": ("Training throughput", _training_lines),
+    "notebooks": ("The notebook series, headless", _notebooks_lines),
+    "sliders": ("Slider callbacks (natural and robust side by side)", _sliders_lines),
+}
+
+
 def render(results: dict) -> str:
+    """RESULTS.md: the header, the machine, the targets, every section measured, time to target."""
     machine = results["machine"]
     lines = ["# Benchmarks: results", ""]
     if results.get("quick"):
@@ -158,117 +284,9 @@ def render(results: dict) -> str:
         lines += ["", "## Against the targets (issue 6)", "", "| target | measured | met |", "| --- | --- | --- |"]
         lines += [f"| {t['target']} | {t['measured']} | {'yes' if t['met'] else '**no**'} |"
                   for t in derived["targets"]]
-
-    if "pgd" in sections and _section_header(lines, "PGD throughput: the project's `pgd` and ART's",
-                                             sections["pgd"], results):
-        result = sections["pgd"]["result"]
-        lines += ["Image-steps per second (batch x steps / wall time of one attack call), the two "
-                  "implementations interleaved in one run after a warm-up call each.", "",
-                  "| norm | eps | steps | batch | project | ART | project / ART (ratio of medians) |",
-                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
-        for row in result["rows"]:
-            art = _spread(row["art"]["image_steps_per_s"]) if "art" in row else "not run"
-            ratio = f"{row['ratio_of_medians']:.2f}x" if "ratio_of_medians" in row else "n/a"
-            lines.append(f"| {row['norm']} | {row['eps']} | {row['steps']} | {row['batch']} | "
-                         f"{_spread(row['project']['image_steps_per_s'])} | {art} | {ratio} |")
-        if result.get("art_missing"):
-            lines += ["", f"ART part not run: {result['art_missing']}"]
-        lines += ["", f"Settings: step size `helpers.evaluation.madry_step_size` (2.5 x eps / steps), no random start, untargeted, cross-entropy. "
-                      f"{result['notes']}", "",
-                  f"Times each of the project's compiled loops was traced during the run (1 = no "
-                  f"re-tracing): `{result['project_loop_tracings']}`."]
-
-    if "crosscheck" in sections and _section_header(lines, "Correctness cross-check against ART",
-                                                    sections["crosscheck"], results):
-        result = sections["crosscheck"]["result"]
-        lines += ["The natural model's accuracy on the same test images under both attacks.", "",
-                  "| norm | eps | steps x step size | images | clean | under project PGD | under ART PGD | "
-                  "difference (points) | within 1 point | predictions that differ |",
-                  "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |"]
-        for r in result["rows"]:
-            lines.append(f"| {r['norm']} | {r['eps']} | {r['steps']} x {r['step_size']:.4g} | {r['images']} | "
-                         f"{_percent(r['clean_accuracy'])} | {_percent(r['project_accuracy'])} | "
-                         f"{_percent(r['art_accuracy'])} | {r['difference_points']:+.1f} | "
-                         f"{'yes' if r['agree_within_1_point'] else '**no**'} | {r['predictions_that_differ']} |")
-        lines += ["", result["notes"]]
-
-    if "ceiling" in sections and _section_header(lines, "The machine's limit", sections["ceiling"], results):
-        result = sections["ceiling"]["result"]
-        flops = result["flop_count"]
-        matmul = result["matmul"]
-        lines += ["**FLOPs of one PGD step, per image** (the natural CNN, `helpers.models.build_cnn`):", "",
-                  "| layer | what | output | multiply-adds | forward FLOPs | backward-to-input FLOPs |",
-                  "| --- | --- | --- | ---: | ---: | ---: |"]
-        for r in flops["layers"]:
-            lines.append(f"| {r['layer']} | {r['kind']} | {'x'.join(map(str, r['output_shape']))} | "
-                         f"{r['multiply_adds']:,} | {r['forward_flops']:,} | {r['backward_to_input_flops']:,} |")
-        lines += [f"| **total** | | | | {flops['forward_flops']:,} | {flops['backward_to_input_flops']:,} |", "",
-                  f"One PGD step = **{flops['flops_per_image_step'] / 1e6:.1f} MFLOP per image**. "
-                  f"{flops['counted']}", "",
-                  f"**The ceiling:** a {matmul['size']}x{matmul['size']} float32 `tf.linalg.matmul` in a "
-                  f"`tf.function` ({_num(matmul['flops'] / 1e9)} GFLOP per product) runs at "
-                  f"**{_spread(matmul['flops_per_s'], 1e-9)} GFLOP/s**.", ""]
-        gradient = result["model_gradient"]
-        lines += [f"**The model's own floor:** forward + input gradient alone (no step, no projection), "
-                  f"batch {gradient['batch']}: {_spread(gradient['image_steps_per_s'])} image-steps/s = "
-                  f"{gradient['flops_per_s_median'] / 1e9:.1f} GFLOP/s = "
-                  f"{_percent(gradient['fraction_of_matmul'])} of the matmul rate.", ""]
-        if derived["fraction_of_ceiling"]:
-            lines += ["**PGD's achieved rate** (median image-steps/s x FLOPs per image-step):", "",
-                      "| implementation | norm | steps | batch | GFLOP/s | fraction of the matmul rate |",
-                      "| --- | --- | ---: | ---: | ---: | ---: |"]
-            lines += [f"| {f['implementation']} | {f['norm']} | {f['steps']} | {f['batch']} | "
-                      f"{f['flops_per_s'] / 1e9:.1f} | {_percent(f['fraction'])} |"
-                      for f in derived["fraction_of_ceiling"]]
-
-    if "training" in sections and _section_header(lines, "Training throughput", sections["training"], results):
-        result = sections["training"]["result"]
-        lines += ["One optimisation pass through `helpers.training.run_epoch` (the project's input "
-                  "pipeline: validation, shuffling, batching, the attack, the compiled train step).", "",
-                  "| training | TensorFlow op determinism | images | batch | images/s | est. epoch of 60,000 |",
-                  "| --- | --- | ---: | ---: | ---: | ---: |"]
-        for r in result["rows"]:
-            what = "natural" if r["mode"] == "natural" else (
-                f"PGD ({r['attack']['norm']}, eps {r['attack']['eps']}, {r['attack']['steps']} steps of "
-                f"{r['attack']['step_size']}, random start: {r['attack']['random_start']})")
-            lines.append(f"| {what} | {r['op_determinism']} | {r['images']} | {r['batch']} | "
-                         f"{_spread(r['images_per_s'])} | {r['estimated_epoch_seconds'] / 60:.1f} min |")
-        lines += ["", result["notes"] + "."]
-        shipped = result.get("shipped_models") or {}
-        if shipped:
-            lines += ["", "What the shipped models' own logs (`models/NAME.json`) record:", "",
-                      "| model | epochs | training attack | total training time | recorded on |",
-                      "| --- | ---: | --- | ---: | --- |"]
-            for name, log in shipped.items():
-                if "error" in log:
-                    lines.append(f"| {name} | | | unreadable: {log['error']} | |")
-                    continue
-                seconds = log.get("training_seconds_total")
-                attack = log.get("attack")
-                attack_text = ("none" if not attack else
-                               f"{attack['norm']} eps {attack['eps']}, {attack['steps']} x {attack['step_size']}")
-                lines.append(f"| {name} | {log.get('epochs')} | {attack_text} | "
-                             f"{'n/a' if seconds is None else f'{seconds / 60:.1f} min'} | {log.get('machine')} |")
-
-    if "notebooks" in sections and _section_header(lines, "The notebook series, headless",
-                                                   sections["notebooks"], results):
-        result = sections["notebooks"]["result"]
-        lines += ["| notebook | seconds |", "| --- | ---: |"]
-        lines += [f"| {r['notebook']} | {_spread(r['seconds'])} |" for r in result["rows"]]
-        lines += [f"| **whole series** | **{_spread(result['series_seconds'])}** |", "", result["notes"] + "."]
-        for name, error in (result.get("errors") or {}).items():
-            lines += ["", f"**{name} failed:**", "", "```text", error, "```"]
-
-    if "sliders" in sections and _section_header(lines, "Slider callbacks (natural and robust side by side)",
-                                                 sections["sliders"], results):
-        result = sections["sliders"]["result"]
-        lines += ["Seconds from a changed control to a PNG ready to send to the browser.", "",
-                  "| control | total | of which: callback | PNG rendering | the attack / traversal alone |",
-                  "| --- | ---: | ---: | ---: | ---: |"]
-        for r in result["rows"]:
-            lines.append(f"| {r['event']} | **{_spread(r['total'])}** | {_spread(r['callback'])} | "
-                         f"{_spread(r['png'])} | {_spread(r.get('view'))} |")
-        lines += ["", f"Test image #{result['image']['index']} (a {result['image']['label']}). {result['notes']}."]
+    for name, (title, write) in SECTIONS.items():
+        if name in sections and _section_header(lines, title, sections[name], results):
+            write(lines, sections[name]["result"], derived)
 
     lines += time_to_target_lines()
     lines += ["", "## Reproduce", "", "```bash", "pip install -r benchmarks/requirements.txt   # ART, for the comparison",

@@ -46,9 +46,11 @@ def _epoch_seconds(settings: dict, determinism: bool) -> dict:
     import tensorflow as tf
 
     from helpers.data import load_mnist_test
+    from helpers.environment import quiet_tensorflow
     from helpers.models import build_cnn
     from helpers.training import TrainConfig, make_optimizer, run_epoch
 
+    quiet_tensorflow()  # in a fresh process, TensorFlow's start-up lines would land in the log
     if determinism:
         tf.config.experimental.enable_op_determinism()
     attack = _attack(settings)
