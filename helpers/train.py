@@ -7,11 +7,15 @@ uses the 60,000 training images (``MNIST_NPZ`` or Keras' download), shows progre
 checkpoint after every epoch to ``checkpoints/NAME/`` and resumes from it when started again.
 At the end it writes ``models/NAME.keras``, records its SHA-256 in ``models/SHA256SUMS`` and
 writes ``models/NAME.json`` (configuration, per-epoch log, training time, data checksums).
+``--strategy mirrored`` trains on every GPU of the machine (``tf.distribute.MirroredStrategy``),
+``--strategy multi-worker`` on several machines (``MultiWorkerMirroredStrategy``, each started
+with its own ``TF_CONFIG``); see the README section "Training on a GPU or several".
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import time
 from dataclasses import asdict, dataclass, replace
@@ -27,7 +31,7 @@ from helpers.models import MODELS_DIR, PRETRAINED, build_cnn, build_judge, file_
 from helpers.reports import machine_line
 from helpers.training import TrainConfig, fit
 
-__all__ = ["Recipe", "RECIPES", "train", "record_sha256", "main"]
+__all__ = ["Recipe", "RECIPES", "STRATEGIES", "train", "record_sha256", "main"]
 
 REPO_DIR = MODELS_DIR.parent
 
@@ -75,6 +79,14 @@ RECIPES: dict[str, Recipe] = {
 }
 
 
+#: ``--strategy`` name -> the ``tf.distribute`` strategy it makes (None: the default, one device).
+STRATEGIES: dict[str, Callable[[], Optional[tf.distribute.Strategy]]] = {
+    "none": lambda: None,
+    "mirrored": tf.distribute.MirroredStrategy,
+    "multi-worker": tf.distribute.MultiWorkerMirroredStrategy,
+}
+
+
 def record_sha256(path: Path) -> str:
     """Write ``path``'s SHA-256 into ``SHA256SUMS`` beside it (replacing an older line)."""
     digest = file_sha256(path)
@@ -87,21 +99,28 @@ def record_sha256(path: Path) -> str:
 
 
 def train(name: str, *, epochs: Optional[int] = None, out_dir: Path = MODELS_DIR,
-          checkpoint_dir: Optional[Path] = None, progress: bool = True) -> dict:
-    """Train recipe ``name`` on the full training set and write the model, checksum and log."""
+          checkpoint_dir: Optional[Path] = None, progress: bool = True, strategy: str = "none") -> dict:
+    """Train recipe ``name`` on the full training set and write the model, checksum and log.
+
+    ``strategy``: a key of :data:`STRATEGIES` (several GPUs or machines; "none": one device).
+    """
     if name not in RECIPES:
         raise ValueError(f"unknown recipe {name!r}; choose one of {sorted(RECIPES)}")
+    if strategy not in STRATEGIES:
+        raise ValueError(f"unknown strategy {strategy!r}; choose one of {sorted(STRATEGIES)}")
     recipe = RECIPES[name]
     config = recipe.config if epochs is None else replace(recipe.config, epochs=epochs)
     keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()
     (x_train, y_train), (x_test, y_test) = load_mnist()
-    model = recipe.build()
+    distribution = STRATEGIES[strategy]()
+    with distribution.scope() if distribution is not None else contextlib.nullcontext():
+        model = recipe.build()
     checkpoint_dir = checkpoint_dir or REPO_DIR / "checkpoints" / name
     started = time.perf_counter()
     history = fit(model, x_train, y_train, config=config, attack=recipe.attack, x_eval=x_test,
                   y_eval=y_test, eval_attack=recipe.eval_attack, checkpoint_dir=checkpoint_dir,
-                  progress=progress)
+                  progress=progress, strategy=distribution)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / PRETRAINED[name]
     model.save(path)
@@ -110,7 +129,8 @@ def train(name: str, *, epochs: Optional[int] = None, out_dir: Path = MODELS_DIR
         "purpose": recipe.purpose,
         "file": path.name,
         "sha256": record_sha256(path),
-        "command": f"python -m helpers.train {name}" + (f" --epochs {epochs}" if epochs else ""),
+        "command": f"python -m helpers.train {name}" + (f" --epochs {epochs}" if epochs else "")
+                   + (f" --strategy {strategy}" if strategy != "none" else ""),
         "config": asdict(config),
         "attack": asdict(recipe.attack) if recipe.attack else None,
         "eval_attack": asdict(recipe.eval_attack),
@@ -132,9 +152,11 @@ def main(argv: Optional[list[str]] = None) -> None:
     parser.add_argument("--out-dir", type=Path, default=MODELS_DIR)
     parser.add_argument("--checkpoint-dir", type=Path)
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--strategy", choices=sorted(STRATEGIES), default="none",
+                        help="mirrored: every GPU of this machine; multi-worker: several machines (TF_CONFIG)")
     args = parser.parse_args(argv)
     train(args.name, epochs=args.epochs, out_dir=args.out_dir, checkpoint_dir=args.checkpoint_dir,
-          progress=not args.no_progress)
+          progress=not args.no_progress, strategy=args.strategy)
 
 
 if __name__ == "__main__":

@@ -222,3 +222,11 @@ def test_a_strategy_needs_an_optimizer(mnist_test):
     x, y, _, _ = _data(mnist_test, 8)
     with pytest.raises(ValueError, match="strategy"):
         run_epoch(tiny_cnn(), x, y, strategy=tf.distribute.get_strategy(), progress=False)
+
+
+def test_train_refuses_an_unknown_strategy():
+    from helpers.train import STRATEGIES, train
+
+    assert {"none", "mirrored", "multi-worker"} <= set(STRATEGIES)
+    with pytest.raises(ValueError, match="unknown strategy"):
+        train("robust", strategy="tpu")  # refused before any data is loaded
