@@ -5,6 +5,7 @@
     python tools/fast_training.py measure pgd2       # measure it (and `measure shipped`)
     python tools/fast_training.py report             # write results/fast_training.md from the json
     python tools/fast_training.py all                # every recipe, the shipped model, the report
+    python tools/fast_training.py co-probe 2.0 3     # plain FGSM at L2 eps 2.0 for 3 epochs on 10,000 images
 
 Each recipe trains the tutorial CNN on the 60,000 training images minus 1,000 held out for the
 guard against catastrophic overfitting (a 10-step L2 PGD check at eps 2.0 after every epoch; the
@@ -159,13 +160,35 @@ def report() -> str:
     return text
 
 
+def co_probe(eps: float, epochs: int) -> list[dict]:
+    """Look for catastrophic overfitting: plain FGSM (no random start) on 10,000 training images.
+
+    The check is the guard attack on 500 more held-out training images; ``train_accuracy`` is
+    accuracy on the FGSM images (it soars in a collapse while the check falls).
+    """
+    (x_train, y_train), _ = load_mnist()
+    x_fit, y_fit, x_guard, y_guard = hold_out(x_train[:10500], y_train[:10500], 500, seed=0)
+    keras.utils.set_random_seed(0)
+    config = TrainConfig(epochs=epochs, batch_size=128, learning_rate=2e-3, lr_schedule="one_cycle", eval_size=500)
+    attack = PGDAttack(eps=eps, step_size=eps, steps=1, norm="l2", random_start=False)
+    return fit(build_cnn(), x_fit, y_fit, config=config, attack=attack, x_eval=x_guard, y_eval=y_guard,
+               eval_attack=GUARD, progress=False)
+
+
 def main(argv: Optional[list[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("action", choices=["train", "measure", "report", "all"])
+    parser.add_argument("action", choices=["train", "measure", "report", "all", "co-probe"])
     parser.add_argument("names", nargs="*", help=f"recipes ({', '.join(CANDIDATES)}) or 'shipped'")
     args = parser.parse_args(argv)
     quiet_tensorflow()
     tf.config.experimental.enable_op_determinism()
+    if args.action == "co-probe":
+        eps, epochs = float(args.names[0]), int(args.names[1])
+        history = co_probe(eps, epochs)
+        results = json.loads(OUT_JSON.read_text()) if OUT_JSON.is_file() else {}
+        results.setdefault("catastrophic_overfitting_probe", {})[f"fgsm_l2_eps{eps:g}"] = history
+        OUT_JSON.write_text(json.dumps(results, indent=2) + "\n")
+        return
     names = args.names or (list(CANDIDATES) + ["shipped"] if args.action in ("measure", "all") else list(CANDIDATES))
     for name in names if args.action != "report" else []:
         if name != "shipped" and name not in CANDIDATES:
