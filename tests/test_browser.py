@@ -2,10 +2,11 @@
 
 nbval runs every cell but never draws a widget. This test starts JupyterLab on localhost (a free
 port, a token, its own temporary config, runtime and data directories), drives headless Chromium
-through Playwright, runs notebooks 01, 02 and 04 from JupyterLab's "Run" menu and checks what a
+through Playwright, runs notebooks 01, 02, 04 and 06 from JupyterLab's "Run" menu and checks what a
 reader would see: the sliders render, moving the epsilon slider redraws the prediction, the
-traversal animation plays frame by frame, and no cell prints an error and no widget raises a
-JavaScript error.
+traversal animation plays frame by frame, strokes drawn with the mouse on 06's sketch pad get both
+models' readings and its clean-up button changes the picture, and no cell prints an error and no
+widget raises a JavaScript error.
 
 It needs the ``playwright`` package (``pip install -r requirements-browser.txt``) and a Chromium
 or Chrome binary: Debian's ``/usr/bin/chromium`` (``apt-get install chromium``) or the one named
@@ -550,6 +551,59 @@ def test_04_traversal_animation_and_frame_slider(open_notebook):
     _move_slider(notebook, frame, "Home")
     _wait_for_new_image(notebook, output, before_src, "moving the traversal frame slider")
     notebook.shot("traversal_panel_first_frame", panel)
+
+    notebook.shot("page")
+    notebook.assert_no_error_output()
+    notebook.assert_no_javascript_errors()
+
+
+def _canvas_picture(canvas) -> str:
+    """What the sketch pad shows, as a PNG data URL."""
+    return canvas.evaluate("c => c.toDataURL()")
+
+
+def test_06_canvas_sketch_predictions_and_clean_up(open_notebook):
+    notebook = open_notebook("06_robust_models_draw")
+    page = notebook.page
+    canvas = notebook.cells().locator("canvas.sketchpad-canvas").first
+    try:
+        canvas.wait_for(state="visible", timeout=WIDGET_S * 1000)
+    except PlaywrightError as error:
+        notebook.shot("no_canvas")
+        raise AssertionError("06: the sketch pad (an anywidget canvas) did not render") from error
+    canvas.scroll_into_view_if_needed()
+    blank = _canvas_picture(canvas)
+    box = canvas.bounding_box()
+    # A 7 with the mouse: a bar across the top, then a stroke down to the bottom left.
+    for stroke in ([(0.3, 0.25), (0.7, 0.25)], [(0.7, 0.25), (0.45, 0.8)]):
+        (x0, y0), (x1, y1) = stroke
+        page.mouse.move(box["x"] + x0 * box["width"], box["y"] + y0 * box["height"])
+        page.mouse.down()
+        page.mouse.move(box["x"] + x1 * box["width"], box["y"] + y1 * box["height"], steps=15)
+        page.mouse.up()
+    sketched = _canvas_picture(canvas)
+    assert sketched != blank, "06: drawing with the mouse left the sketch pad blank"
+    readings = notebook.cells().locator(".sketch-readings").first
+    try:
+        page.wait_for_function("el => el.querySelectorAll('.sketch-prediction').length === 2",
+                               arg=readings.element_handle(timeout=WIDGET_S * 1000), timeout=WIDGET_S * 1000)
+    except PlaywrightError as error:
+        notebook.shot("no_predictions")
+        raise AssertionError("06: the two models' readings of the sketch did not appear") from error
+    text = readings.inner_text()
+    assert "robust" in text and "natural" in text, f"06: readings shown: {text!r}"
+    notebook.shot("canvas_sketched", canvas)
+
+    button = notebook.cells().locator("button", has_text="clean up").first
+    button.click()
+    try:
+        page.wait_for_function("([c, before]) => c.toDataURL() !== before",
+                               arg=[canvas.element_handle(), sketched], timeout=WIDGET_S * 1000, polling=200)
+    except PlaywrightError as error:
+        notebook.shot("clean_up_unchanged")
+        raise AssertionError("06: pressing the clean-up button did not change the picture") from error
+    notebook.wait_for_kernel_idle(WIDGET_S, "finish the clean-up")
+    notebook.shot("canvas_cleaned", canvas)
 
     notebook.shot("page")
     notebook.assert_no_error_output()
