@@ -35,8 +35,8 @@ from helpers.data import DATA_DIR, IMAGE_SHAPE, NUM_CLASSES, ChecksumError, arra
 from helpers.evaluation import predict, softmax
 from helpers.validation import validate_count, validate_images, validate_labels, validate_number
 
-__all__ = ["STARTS_NPZ", "STARTS_SHA256", "DRAW_STEPS", "DRAW_STEP_SIZE", "REPAIR_CANDIDATES", "START_NOISE", "fit_starts",
-           "load_starts", "starting_images", "draw_digits", "repair", "clean_up", "centre_mask"]
+__all__ = ["STARTS_NPZ", "STARTS_SHA256", "DRAW_STEPS", "DRAW_STEP_SIZE", "REPAIR_CANDIDATES", "START_NOISE",
+           "fit_starts", "load_starts", "starting_images", "draw_digits", "repair", "clean_up", "centre_mask"]
 
 STARTS_NPZ = DATA_DIR / "drawing_starts.npz"
 #: SHA-256 (:func:`helpers.data.array_sha256`) of each array in ``data/drawing_starts.npz``.

@@ -15,8 +15,8 @@ split and reported on a disjoint one:
   against test digits 2000-9999, next to the yardstick of real test digits 1000-1999;
 * **repairs** (:func:`helpers.drawing.repair`): a 10 x 10 block in the middle of the digit is
   erased (set to black); ways to choose what to draw are compared on test images 0-99, and the
-  shipped one is reported on test images 5000-5249, next to the erased digits and two simple baselines (the block filled with the mean
-  training digit, or by blurring in from its edges). Success: the judge reads the true digit;
+  shipped one is reported on test images 5000-5249, next to the erased digits and two simple
+  baselines (the block filled with the mean training digit, or by blurring in from its edges). Success: the judge reads the true digit;
   distance: L2 between the repair and the original digit inside the erased block;
 * **the canvas** (:mod:`helpers.canvas`): the time to read a sketch with both models and to
   clean it up, as the panel does after each stroke and each button press.
@@ -191,7 +191,8 @@ def write_markdown(report: dict, path: Path) -> None:
               "block erased in the middle)", "", f"Repairs: {DRAW_STEPS} steps of L2 length {repairs['step_size']} "
               "on the erased pixels only, which start as the mean digit's; the model's 3 likeliest readings "
               "are tried and the repair it ends surest of is kept (chosen over simpler ways on test images "
-              f"{repairs['dev_images']}: {dev_text}). **Success**: the judge reads the true digit. **Distance**: L2 to the original inside the block.",
+              f"{repairs['dev_images']}: {dev_text}). **Success**: the judge reads the true digit. "
+              "**Distance**: L2 to the original inside the block.",
               "", "| picture | judge reads it right | distance in block |", "|---|---:|---:|"]
     for name, entry in repairs["results"].items():
         lines.append(f"| {name} | {entry['success']:.1%} | {entry['distance_in_block']:.2f} |")
