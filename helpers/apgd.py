@@ -65,10 +65,16 @@ _GRADIENTS: "weakref.WeakKeyDictionary[keras.Model, dict]" = weakref.WeakKeyDict
 
 
 def _gradient(model: keras.Model, loss: str, speed: SpeedPath) -> Callable:
-    """The compiled (x, labels, sign) -> (logits, gradient) step of ``loss``, cached per model."""
+    """The compiled (x, labels, sign) -> (logits, gradient) step of ``loss``, cached per model.
+
+    Its input signature accepts any batch size, so the batch can shrink as images are fooled.
+    """
     cache = _GRADIENTS.setdefault(model, {})
     if (loss, speed) not in cache:
-        cache[(loss, speed)] = gradient_step(model, APGD_LOSSES[loss], speed)
+        labels = tf.TensorSpec((None, 2) if loss == "dlr_targeted" else (None,), tf.int64)
+        images = tf.TensorSpec((None, *model.input_shape[1:]), tf.float32)
+        cache[(loss, speed)] = tf.function(gradient_step(model, APGD_LOSSES[loss], speed),
+                                           input_signature=[images, labels, tf.TensorSpec((), tf.float32)])
     return cache[(loss, speed)]
 
 
@@ -84,15 +90,28 @@ def checkpoints(steps: int) -> list[int]:
     return sorted(m for m in marks if 0 < m <= steps)
 
 
-class _Walk:
-    """The state of one APGD run on a batch: the iterates, the best point, the step sizes."""
+def _per_image(flags: np.ndarray) -> np.ndarray:
+    """(N,) flags shaped (N, 1, 1, 1) to select whole images."""
+    return flags[:, None, None, None]
 
-    def __init__(self, x: np.ndarray, start: np.ndarray, eps: float, norm: Norm):
-        self.x_orig, self.eps, self.norm = x, eps, norm
+
+class _Walk:
+    """The state of one APGD run on the images of a batch that are still standing."""
+
+    def __init__(self, x: np.ndarray, start: np.ndarray, fed: np.ndarray, eps: float, norm: Norm):
+        self.index = np.arange(len(x))  # which of the batch's images these are
+        self.x_orig, self.fed, self.eps, self.norm = x, fed, eps, norm
         self.current, self.previous = start, start
         self.step = np.full((len(x),) + (1,) * (x.ndim - 1), 2.0 * eps, np.float32)
-        self.best_loss = np.full(len(x), -np.inf)
+        self.best_loss, self.last_loss = np.full(len(x), -np.inf), np.full(len(x), np.inf)
         self.best_x, self.best_grad = start, np.zeros_like(start)
+        self.rises, self.mark_step, self.mark_best = np.zeros(len(x)), self.step.copy(), self.best_loss.copy()
+
+    def keep(self, chosen: np.ndarray) -> None:
+        """Go on with the ``chosen`` images only (the others are fooled: nothing left to find)."""
+        for name in ("index", "x_orig", "fed", "current", "previous", "step", "best_loss", "last_loss", "best_x",
+                     "best_grad", "rises", "mark_step", "mark_best"):
+            setattr(self, name, getattr(self, name)[chosen])
 
     def project(self, x: np.ndarray) -> np.ndarray:
         """Back into the ball around the original image, then into [0, 1]."""
@@ -109,16 +128,22 @@ class _Walk:
         self.previous, self.current = self.current, z.astype(np.float32)
 
     def remember(self, loss: np.ndarray, grad: np.ndarray) -> None:
+        """Count a rise of the loss, and keep the best point (and its gradient) so far."""
+        self.rises += loss > self.last_loss
         better = loss > self.best_loss
-        self.best_loss = np.where(better, loss, self.best_loss)
-        self.best_x = np.where(better[:, None, None, None], self.current, self.best_x)
-        self.best_grad = np.where(better[:, None, None, None], grad, self.best_grad)
+        self.last_loss, self.best_loss = loss, np.where(better, loss, self.best_loss)
+        self.best_x = np.where(_per_image(better), self.current, self.best_x)
+        self.best_grad = np.where(_per_image(better), grad, self.best_grad)
 
-    def halve(self, stalled: np.ndarray) -> None:
-        """Halve the step of stalled images and send them back to their best point."""
+    def checkpoint(self, steps_since: int, grad: np.ndarray) -> np.ndarray:
+        """Halve the step where progress stalled, back to the best point there; the gradient to use."""
+        stalled = (self.rises < PROGRESS_RATE * steps_since) | (
+            (self.mark_step.ravel() == self.step.ravel()) & (self.mark_best == self.best_loss))
+        self.mark_step, self.mark_best, self.rises = self.step.copy(), self.best_loss.copy(), np.zeros(len(stalled))
         self.step[stalled] /= 2.0
-        self.current = np.where(stalled[:, None, None, None], self.best_x, self.current)
+        self.current = np.where(_per_image(stalled), self.best_x, self.current)
         self.previous = self.current.copy()
+        return np.where(_per_image(stalled), self.best_grad, grad)
 
 
 def apgd(model: keras.Model, x: np.ndarray, labels: np.ndarray, *, eps: float, norm: "str | Norm" = "l2",
@@ -137,26 +162,21 @@ def apgd(model: keras.Model, x: np.ndarray, labels: np.ndarray, *, eps: float, n
         raise ValueError("targets are needed with loss='dlr_targeted', and only with it")
     fed = np.stack([labels, targets], axis=1) if targets is not None else labels
     gradient, loss_fn = _gradient(model, loss, speed), APGD_LOSSES[loss]
-    walk = _Walk(x, x if start is None else start, eps, norm)
-    fooled, found = np.zeros(len(x), bool), np.array(x, copy=True)
-    marks, last_mark, rises = checkpoints(steps), 0, np.zeros(len(x))
-    last_step, last_best, last_loss = walk.step.copy(), walk.best_loss.copy(), None
+    walk = _Walk(x, x if start is None else start, fed, eps, norm)
+    fooled, result = np.zeros(len(x), bool), np.array(x if start is None else start, copy=True)
+    marks, last_mark = checkpoints(steps), 0
     for k in range(steps + 1):
-        logits, grad = gradient(tf.constant(walk.current), tf.constant(fed), tf.constant(1.0))
-        value = loss_fn(logits, tf.constant(fed)).numpy().astype(np.float64)
-        wrong = logits.numpy().argmax(axis=1) != labels
-        found[wrong & ~fooled], fooled = walk.current[wrong & ~fooled], fooled | wrong
-        rises += 0 if last_loss is None else value > last_loss
-        last_loss, grad = value, grad.numpy()
-        walk.remember(value, grad)
-        if k == steps:
+        logits, grad = gradient(tf.constant(walk.current), tf.constant(walk.fed), tf.constant(1.0))
+        value = loss_fn(logits, tf.constant(walk.fed)).numpy().astype(np.float64)
+        wrong = logits.numpy().argmax(axis=1) != labels[walk.index]
+        result[walk.index[wrong]], fooled[walk.index[wrong]] = walk.current[wrong], True  # every iterate counts
+        walk.remember(value, grad.numpy())
+        result[walk.index[~wrong]] = walk.best_x[~wrong]  # not fooled (yet): the best point so far
+        if k == steps or wrong.all():
             break
+        grad = grad.numpy()
         if k in marks:
-            stalled = (rises < PROGRESS_RATE * (k - last_mark)) | (
-                (last_step[:, 0, 0, 0] == walk.step[:, 0, 0, 0]) & (last_best == walk.best_loss))
-            last_step, last_best = walk.step.copy(), walk.best_loss.copy()
-            walk.halve(stalled)
-            grad = np.where(stalled[:, None, None, None], walk.best_grad, grad)
-            last_mark, rises = k, np.zeros(len(x))
-        walk.move(grad, first=k == 0)
-    return np.where(fooled[:, None, None, None], found, walk.best_x), fooled
+            grad, last_mark = walk.checkpoint(k - last_mark, grad), k
+        walk.keep(~wrong)
+        walk.move(grad[~wrong], first=k == 0)
+    return result, fooled

@@ -15,7 +15,7 @@ trusted first (fixed steps of 2.5 * eps / steps): it left about 3 points too man
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Sequence
 
 import keras
 import numpy as np
@@ -110,30 +110,21 @@ def robust_mask(
     return still_correct
 
 
-def robust_accuracy(
-    model: keras.Model,
-    x: np.ndarray,
-    y: np.ndarray,
-    *,
-    eps: float,
-    norm: str = "l2",
-    steps: int = 100,
-    step_size: float | None = None,
-    restarts: int = 1,
-    losses: Sequence[str] = ("ce", "margin"),
-    batch_size: int = 500,
-    seed: int = 0,
-) -> float:
-    """Fraction of images classified correctly under the worst of all the attack runs.
-
-    See :func:`robust_mask` for the runs: ``len(losses) * restarts`` PGD attacks of ``steps``
-    steps, ``eps`` in the ``norm`` ("l2" or "linf").
-    """
-    mask = robust_mask(model, x, y, eps=eps, norm=norm, steps=steps, step_size=step_size,
-                       restarts=restarts, losses=losses, batch_size=batch_size, seed=seed)
+def _fraction(mask: np.ndarray) -> float:
+    """The share of True in a robustness mask; zero images is a ValueError, not a NaN."""
     if len(mask) == 0:
         raise ValueError("cannot measure accuracy on zero images")
     return float(mask.mean())
+
+
+def robust_accuracy(model: keras.Model, x: np.ndarray, y: np.ndarray, *, eps: float, **settings: Any) -> float:
+    """Fraction of images classified correctly under the worst of all the PGD runs.
+
+    Takes the settings of :func:`robust_mask` (``norm``, ``steps``, ``step_size``, ``restarts``,
+    ``losses``, ``batch_size``, ``seed``): ``len(losses) * restarts`` PGD attacks of ``steps``
+    steps, ``eps`` in the ``norm`` ("l2" or "linf").
+    """
+    return _fraction(robust_mask(model, x, y, eps=eps, **settings))
 
 
 @dataclass(frozen=True)
@@ -219,10 +210,7 @@ def strongest_mask(model: keras.Model, x: np.ndarray, y: np.ndarray, *, eps: flo
 def strongest_accuracy(model: keras.Model, x: np.ndarray, y: np.ndarray, *, eps: float, norm: str = "l2",
                        protocol: Protocol = STRONGEST, batch_size: int = 500) -> float:
     """Fraction of images classified correctly under every run of ``protocol`` (see :func:`strongest_mask`)."""
-    mask = strongest_mask(model, x, y, eps=eps, norm=norm, protocol=protocol, batch_size=batch_size)
-    if len(mask) == 0:
-        raise ValueError("cannot measure accuracy on zero images")
-    return float(mask.mean())
+    return _fraction(strongest_mask(model, x, y, eps=eps, norm=norm, protocol=protocol, batch_size=batch_size))
 
 
 def accuracy_vs_epsilon(

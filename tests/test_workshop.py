@@ -27,7 +27,7 @@ CHAPTERS = notebook_paths()
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
 ALL_NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb")) + SOLUTIONS
 FIRST_CHAPTERS = ["00_start_here", "01_adversarial_examples", "02_pgd", "03_adversarial_training",
-                  "04_class_traversal", "05_better_traversals"]
+                  "04_class_traversal", "05_better_traversals", "06_robust_models_draw"]
 
 
 # --------------------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ from helpers.evaluation import PGD_FIXED_STEPS, STRONGEST, Protocol, accuracy, s
 from helpers.models import MODELS_DIR, load_pretrained  # noqa: E402
 from helpers.reports import markers, read_json, replace_block, write_json  # noqa: E402
 
-L2_EPSILONS = [0.5, 1.0, 1.5, 2.0, 2.5, 3.0]
+L2_EPSILONS = [1.0, 2.0, 3.0]  # (0.5, 1.5 and 2.5 left out to keep a full run near half an hour)
 LINF_EPSILONS = [0.1, 0.2, 0.3]
 CARD_MODELS = ("natural", "robust", "judge")
 TABLE_BLOCK = "evaluation-table"  # the table, its caption and the comparison line
@@ -72,16 +72,20 @@ def measure_model(name: str, sample: Sample, protocol: Protocol) -> dict:
     row: dict = {"clean_10000": accuracy(model, x, y)}
     started = time.perf_counter()
     images, labels = x[sample.index], y[sample.index]
+    row["cell_seconds"] = {}
     for norm, epsilons in (("l2", L2_EPSILONS), ("linf", LINF_EPSILONS)):
         for eps in epsilons:
+            cell = time.perf_counter()
             row[f"{norm}_{eps}"] = strongest_accuracy(model, images, labels, eps=eps, norm=norm, protocol=protocol)
+            row["cell_seconds"][f"{norm}_{eps}"] = time.perf_counter() - cell
             print(f"{name} {norm} eps {eps}: {row[f'{norm}_{eps}']:.3f}", flush=True)
     row["seconds"] = time.perf_counter() - started
     return row
 
 
-def compare_old(quick: bool = False) -> dict:
-    """The robust model at L2 eps 2.0: the old headline, the new protocol on the old images, the new figure."""
+def compare_old(quick: bool = False, measured: dict | None = None) -> dict:
+    """The robust model at L2 eps 2.0: the old headline, the new protocol on the old images, the new figure
+    (taken from ``measured``, the robust model's table row of this run, when it has it)."""
     x, y = load_mnist_test()
     model = load_pretrained("robust")
     old, new = (QUICK_OLD, QUICK) if quick else (PGD_FIXED_STEPS, STRONGEST)
@@ -90,9 +94,13 @@ def compare_old(quick: bool = False) -> dict:
     for protocol, sample, label in ((old, first, "the old figure"), (new, first, "the new protocol, same images"),
                                     (new, spread, "the new figure")):
         started = time.perf_counter()
-        value = strongest_accuracy(model, x[sample.index], y[sample.index], eps=2.0, norm="l2", protocol=protocol)
+        if measured and sample is spread and "l2_2.0" in measured:  # the table's cell: the same measurement
+            value, seconds = measured["l2_2.0"], measured["cell_seconds"]["l2_2.0"]
+        else:
+            value = strongest_accuracy(model, x[sample.index], y[sample.index], eps=2.0, norm="l2", protocol=protocol)
+            seconds = time.perf_counter() - started
         runs.append({"label": label, "protocol": protocol.name, "sample": sample.name, "words": sample.words,
-                     "accuracy": value, "seconds": time.perf_counter() - started})
+                     "accuracy": value, "seconds": seconds})
         print(f"robust L2 eps 2.0, {protocol.name} on {sample.name}: {value:.3f} ({runs[-1]['seconds']:.0f} s)",
               flush=True)
     return {"model": "robust", "norm": "l2", "eps": 2.0, "runs": runs}
@@ -193,7 +201,7 @@ def evaluate(names: list[str], quick: bool, with_comparison: bool) -> dict:
         results["models"][name] = measure_model(name, sample, protocol)
         print(f"{name}: {results['models'][name]['seconds']:.0f} s", flush=True)
     if with_comparison:
-        results["compare_old"] = compare_old(quick)
+        results["compare_old"] = compare_old(quick, results["models"].get("robust"))
     return results
 
 
