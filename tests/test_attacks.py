@@ -8,6 +8,7 @@ import tensorflow as tf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from helpers.attacks import LOSSES as LOSSES_FOR_TEST
 from helpers.attacks import NORMS, PGDAttack, ascent_loop, attack_loss, fgsm, perturbation_norm, pgd
 
 NORM_NAMES = sorted(NORMS)
@@ -257,3 +258,21 @@ def test_only_movable_pixels_change(small_model, held_out):
     result = ascend(small_model, x, y.astype(np.int64), eps=3.0, step_size=0.5, steps=5, movable=movable)
     np.testing.assert_array_equal(result[~movable], x[~movable])
     assert np.abs(result - x)[movable].max() > 0  # the block did change
+
+
+def test_a_norm_object_and_a_loss_callable_plug_in(small_model, held_out):
+    """The extension points: ``norm`` takes a Norm, ``loss`` takes any (logits, labels) -> values."""
+    from dataclasses import replace
+
+    x, y = _batch(held_out, 16)
+    halved_l2 = replace(NORMS["l2"], name="l2-half-steps", step=lambda g, s: NORMS["l2"].step(g, s / 2))
+    by_name = pgd(small_model, x, y, eps=1.0, step_size=0.1, steps=4, norm="l2")
+    by_object = pgd(small_model, x, y, eps=1.0, step_size=0.2, steps=4, norm=halved_l2)
+    np.testing.assert_allclose(by_object, by_name, atol=1e-6)  # half of 0.2 is 0.1
+    margin = lambda logits, labels: LOSSES_FOR_TEST["margin"](logits, labels)  # noqa: E731
+    np.testing.assert_allclose(pgd(small_model, x, y, eps=1.0, step_size=0.2, steps=3, loss=margin),
+                               pgd(small_model, x, y, eps=1.0, step_size=0.2, steps=3, loss="margin"), atol=1e-6)
+    with pytest.raises(ValueError, match="or a callable"):
+        pgd(small_model, x, y, eps=1.0, step_size=0.2, steps=3, loss=42)
+    with pytest.raises(ValueError, match="or pass a Norm"):
+        pgd(small_model, x, y, eps=1.0, step_size=0.2, steps=3, norm="l3")
