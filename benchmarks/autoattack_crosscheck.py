@@ -108,7 +108,8 @@ def report(results: dict) -> str:
         lines += ["", f"L2 eps {first['eps']}. Project: {first['protocol']}. AutoAttack: ART's `AutoAttack` with its "
                   f"default attacks ({first['autoattack']}; Square with {first['square_restarts']} restart(s) instead of ART's 5, "
                   "for time); ART has no FAB. The seconds of the two come from "
-                  "different runs (ART's ran alone, once); the ratio in one run is below."]
+                  "different runs on a shared machine, so their ratio is only a rough guide; the ratio "
+                  "measured in one run (`--speed N`) is below, when it has been run."]
     if results.get("speed"):
         s = results["speed"]
         lines += ["", f"Speed, one run ({s['model']}, {s['images']} images): AutoAttack {s['autoattack_seconds']:.0f} s, "
