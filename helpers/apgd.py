@@ -168,13 +168,12 @@ def apgd(model: keras.Model, x: np.ndarray, labels: np.ndarray, *, eps: float, n
     for k in range(steps + 1):
         logits, grad = gradient(tf.constant(walk.current), tf.constant(walk.fed), tf.constant(1.0))
         value = loss_fn(logits, tf.constant(walk.fed)).numpy().astype(np.float64)
-        wrong = logits.numpy().argmax(axis=1) != labels[walk.index]
+        wrong, grad = logits.numpy().argmax(axis=1) != labels[walk.index], grad.numpy()
         result[walk.index[wrong]], fooled[walk.index[wrong]] = walk.current[wrong], True  # every iterate counts
-        walk.remember(value, grad.numpy())
+        walk.remember(value, grad)
         result[walk.index[~wrong]] = walk.best_x[~wrong]  # not fooled (yet): the best point so far
         if k == steps or wrong.all():
             break
-        grad = grad.numpy()
         if k in marks:
             grad, last_mark = walk.checkpoint(k - last_mark, grad), k
         walk.keep(~wrong)
