@@ -11,6 +11,7 @@ loading, and loads with Keras' ``safe_mode`` (no pickle, no arbitrary code).
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from pathlib import Path
 
@@ -27,6 +28,7 @@ __all__ = [
     "file_sha256",
     "recorded_sha256",
     "load_pretrained",
+    "card_figures",
 ]
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
@@ -144,3 +146,18 @@ def load_pretrained(name: str, directory: str | os.PathLike[str] | None = None) 
     model = keras.saving.load_model(path, compile=False, safe_mode=True)
     model.trainable = False
     return model
+
+
+def card_figures(directory: str | os.PathLike[str] | None = None) -> dict:
+    """The measured figures behind the model card: ``models/evaluation.json``, as a dict.
+
+    Written by ``python tools/evaluate_models.py``: ``"models"`` maps each model to its table row
+    (``"clean_10000"`` and ``"l2_2.0"``-style keys, fractions in [0, 1]), ``"protocol_text"`` and
+    ``"sample_words"`` say how it was measured, and ``"compare_old"`` (when present) holds the
+    robust model's old and new headline figures. Notebooks print from it so that every figure a
+    reader sees is the card's.
+    """
+    path = (Path(directory) if directory is not None else MODELS_DIR) / "evaluation.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing; make it with: python tools/evaluate_models.py")
+    return json.loads(path.read_text())

@@ -10,7 +10,7 @@ import pytest
 
 from helpers.evaluation import accuracy
 from helpers.models import (
-    MODELS_DIR, PRETRAINED, ModelIntegrityError, build_cnn, build_judge, file_sha256, load_pretrained,
+    MODELS_DIR, PRETRAINED, ModelIntegrityError, build_cnn, build_judge, card_figures, file_sha256, load_pretrained,
     recorded_sha256,
 )
 
@@ -104,3 +104,17 @@ def test_loading_uses_safe_mode(tmp_path):
     (tmp_path / "SHA256SUMS").write_text(f"{file_sha256(path)}  natural.keras\n")
     with pytest.raises(ValueError, match="(?i)safe_mode|lambda"):
         load_pretrained("natural", directory=tmp_path)
+
+
+def test_card_figures_are_the_card_table():
+    figures = card_figures()
+    card = (MODELS_DIR / "README.md").read_text()
+    for name in ("natural", "robust"):
+        row = figures["models"][name]
+        assert 0.0 <= row["l2_2.0"] <= row["clean_10000"] <= 1.0
+        assert f"| {name} | {100 * row['clean_10000']:.1f} |" in card  # the card prints this very row
+
+
+def test_card_figures_missing_file_says_how_to_make_it(tmp_path):
+    with pytest.raises(FileNotFoundError, match="evaluate_models"):
+        card_figures(tmp_path)
