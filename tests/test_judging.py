@@ -29,6 +29,26 @@ def test_benchmark_split_sends_every_start_to_every_other_digit(mnist_test):
     assert reference.shape[0] == len(bench.reference_labels)
 
 
+def test_report_split_is_disjoint_from_the_choose_split_and_spread_over_the_set(mnist_test):
+    x, y = mnist_test
+    choose = np.unique(benchmark_split(x, y, per_digit=10).start_index)
+    report = benchmark_split(x, y, per_digit=10, split="report")
+    starts = np.unique(report.start_index)
+    assert len(starts) == 100 and not set(starts) & set(choose)
+    assert len(report.targets) == 900 and np.all(report.sources != report.targets)
+    for digit in range(10):  # ten of each digit, from the start of the set to its end
+        mine = starts[y[starts] == digit]
+        assert len(mine) == 10 and mine.max() > 0.9 * len(y) and mine.min() < 0.2 * len(y)
+    keep = np.isin(np.arange(len(y)), starts, invert=True)  # the reference set: every image but the starts
+    np.testing.assert_array_equal(report.reference_labels, y[keep])
+
+
+def test_benchmark_split_rejects_an_unknown_split(mnist_test):
+    x, y = mnist_test
+    with pytest.raises(ValueError, match="unknown split 'test'"):
+        benchmark_split(x, y, 3, split="test")
+
+
 @pytest.mark.parametrize("per_digit, message", [(0, "positive whole number"), (2.5, "positive whole"),
                                                 (2000, "only .* images of digit")])
 def test_benchmark_split_rejects_bad_sizes(mnist_test, per_digit, message):

@@ -32,3 +32,25 @@ def test_success_matrices_label_cells_and_give_the_mean():
 def test_success_matrices_reject_bad_input(matrices):
     with pytest.raises(ValueError):
         plot_success_matrices(matrices)
+
+
+def _study_row(radius: float, clean: float, robust: float, success: tuple[float, ...]) -> dict:
+    walks = {f"{b:g}": {"success": s, "realism_ratio": 1.5 - s / 2} for b, s in zip((2.0, 4.0, 6.0), success)}
+    return {"train_radius": radius, "clean_10000": clean, "robust_l2_2.0": robust, "walks": walks}
+
+
+def test_radius_study_draws_accuracy_and_walks_per_model():
+    from helpers.plotting import plot_radius_study
+
+    rows = {"natural": _study_row(0.0, 0.99, 0.0, (0.0, 0.2, 0.7)), "robust": _study_row(2.0, 0.99, 0.73, (0.1, 0.5, 0.9)),
+            "pgd2_eps1": _study_row(1.0, 0.995, 0.4, (0.0, 0.3, 0.8)), "pgd2": _study_row(2.0, 0.99, 0.63, (0.1, 0.5, 0.9)),
+            "pgd2_eps3": _study_row(3.0, 0.98, 0.66, (0.2, 0.6, 0.95))}
+    figure = plot_radius_study(rows, yardstick=4.8)
+    left, middle, right = figure.axes
+    fast = [line for line in left.lines if line.get_label().endswith("(fast recipe)")]
+    assert [list(line.get_xdata()) for line in fast] == [[1.0, 2.0, 3.0]] * 2  # sorted by training radius
+    assert list(fast[1].get_ydata()) == pytest.approx([40.0, 63.0, 66.0])
+    assert len(middle.lines) == 5 and list(middle.lines[0].get_ydata()) == pytest.approx([0.0, 20.0, 70.0])
+    assert "4.80" in right.get_title() and any(line.get_label() == "real digits (1.00)" for line in right.lines)
+    with pytest.raises(ValueError):
+        plot_radius_study({}, yardstick=4.8)

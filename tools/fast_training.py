@@ -6,6 +6,8 @@
     python tools/fast_training.py report             # write results/fast_training.md from the json
     python tools/fast_training.py all                # every recipe, the shipped model, the report
     python tools/fast_training.py co-probe 2.0 3     # plain FGSM at L2 eps 2.0 for 3 epochs on 10,000 images
+    python tools/fast_training.py radius             # the training-radius study (about an hour)
+    python tools/fast_training.py radius 1 3         # some radii only (merged into the results)
 
 Each recipe trains the tutorial CNN on the 60,000 training images minus 1,000 held out for the
 guard against catastrophic overfitting (a 10-step L2 PGD check at eps 2.0 after every epoch; the
@@ -16,6 +18,18 @@ per epoch, plus the guard's share) and in wall minutes on this machine. Clean ac
 (``helpers.evaluation.STRONGEST``) on every fifth test image (``helpers.data.test_sample``),
 the shipped robust model measured with the same attack on the same images.
 Results go to ``results/fast_training.json`` (merged, one entry per recipe) and ``.md``.
+
+The radius study (``radius``) trains the pgd2 recipe at L2 training radii 1, 2, 3 and 4 (the
+same guard at eps 2.0 for all, so every run keeps its best epoch by the same check) and asks
+what the radius buys: clean accuracy, robust accuracy at eps 2.0, and class traversals at equal
+budgets. Every model walks the same 900 walks of the *reported* split
+(``helpers.judging.benchmark_split(split="report")``: 10 test images of every digit spread over
+the test set, none of the first 10 that methods were chosen on), each walk kept inside an L2
+ball of radius 2, 4, 6 and 8 around its start (cross-entropy objective, frozen saturated pixels, 40
+steps of 0.3: the same method and budget for every model), scored by the judge (success) and by
+the distance to the nearest real digit of the target (realism, next to the real digits' own
+yardstick). The natural and the shipped robust model walk too. Results:
+``results/radius_study.json``, ``.md`` and the figure ``results/radius_study.png``.
 """
 
 from __future__ import annotations
@@ -31,11 +45,15 @@ from typing import Optional
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
+import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from helpers import evaluation  # noqa: E402
 from helpers.attacks import PGDAttack  # noqa: E402
 from helpers.data import load_mnist, load_mnist_test, test_sample  # noqa: E402
+from helpers.judging import benchmark_split, nearest_distance, score  # noqa: E402
+from helpers.plotting import plot_radius_study  # noqa: E402
+from helpers.traversal import traverse  # noqa: E402
 from helpers.environment import quiet_tensorflow  # noqa: E402
 from helpers.fast_training import NFGSMAttack, fgsm_rs, passes_per_image  # noqa: E402
 from helpers.models import MODELS_DIR, build_cnn, load_pretrained  # noqa: E402
@@ -46,6 +64,13 @@ OUT_JSON, OUT_MD = REPO / "results" / "fast_training.json", REPO / "results" / "
 EPS, GUARD_SIZE = 2.0, 1000
 GUARD = PGDAttack(eps=EPS, step_size=0.5, steps=10, norm="l2", random_start=False)
 COMMAND = "MNIST_NPZ=/path/to/mnist.npz python tools/fast_training.py all"
+RADIUS_JSON, RADIUS_MD = REPO / "results" / "radius_study.json", REPO / "results" / "radius_study.md"
+RADIUS_PNG = REPO / "results" / "radius_study.png"
+RADIUS_COMMAND = "MNIST_NPZ=/path/to/mnist.npz python tools/fast_training.py radius"
+#: Training radii of the study, and the L2 balls the walks are kept in.
+TRAIN_RADII = (1.0, 2.0, 3.0, 4.0)
+WALK_RADII = (2.0, 4.0, 6.0, 8.0)
+WALK = dict(objective="ce", freeze_saturated=True, steps=40, step_size=0.3)
 
 
 @dataclass(frozen=True)
@@ -73,14 +98,28 @@ CANDIDATES: dict[str, Candidate] = {
 }
 
 
+def radius_name(eps: float) -> str:
+    """The study's name for the pgd2 recipe at training radius ``eps`` (eps 2.0 is ``pgd2`` itself)."""
+    return "pgd2" if eps == EPS else f"pgd2_eps{eps:g}"
+
+
+def radius_candidate(eps: float) -> Candidate:
+    """The pgd2 recipe with training radius ``eps``: 2 steps of 1.25 * eps from a random start."""
+    if eps == EPS:
+        return CANDIDATES["pgd2"]
+    return Candidate(f"pgd2 at training radius {eps:g}: 2 steps of {1.25 * eps:g}, 7 epochs, one-cycle",
+                     PGDAttack(eps=eps, step_size=1.25 * eps, steps=2, norm="l2", random_start=True), _config(7))
+
+
 def guard_passes(train_images: int) -> float:
     """Passes per training image that one epoch's guard check costs (its steps + the clean check)."""
     return (GUARD.steps + 2) * GUARD_SIZE / train_images
 
 
-def train(name: str) -> dict:
-    """Train candidate ``name``; returns its record (cost, history) without the measurements."""
-    candidate = CANDIDATES[name]
+def train(name: str, candidate: Optional[Candidate] = None) -> dict:
+    """Train candidate ``name`` (or the ``candidate`` given under that name); returns its record
+    (cost, history) without the measurements."""
+    candidate = candidate or CANDIDATES[name]
     keras.utils.set_random_seed(candidate.config.seed)
     (x_train, y_train), _ = load_mnist()
     x_fit, y_fit, x_guard, y_guard = hold_out(x_train, y_train, GUARD_SIZE, seed=0)
@@ -175,9 +214,100 @@ def co_probe(eps: float, epochs: int) -> list[dict]:
                eval_attack=GUARD, progress=False)
 
 
+def walk_scores(model: keras.Model, judge: keras.Model, bench, yardstick: float) -> dict[str, dict]:
+    """Equal-budget walks of ``model`` over ``bench``, one run per ball radius of :data:`WALK_RADII`.
+
+    Per radius (key ``"2"``, ``"4"``, ...): the share of walks the judge accepts, the mean
+    distance to the nearest real digit of the target, that distance over ``yardstick`` (the
+    real digits' own), and the mean size of the change.
+    """
+    walks = {}
+    for radius in WALK_RADII:
+        finals = traverse(model, bench.images, bench.targets, eps=radius, **WALK)[-1]
+        scores = score(judge, bench.images, finals, bench.targets, bench.reference_images, bench.reference_labels)
+        walks[f"{radius:g}"] = {"success": float(scores["success"].mean()), "realism": float(scores["realism"].mean()),
+                                "realism_ratio": float(scores["realism"].mean() / yardstick),
+                                "size": float(scores["size"].mean())}
+    return walks
+
+
+def radius_study(radii: tuple[float, ...] = TRAIN_RADII) -> dict:
+    """Train (or reload from checkpoints/) the pgd2 recipe at each training radius, measure it and
+    walk it; the natural and shipped robust models walk too. Merged into ``results/radius_study.json``."""
+    results = json.loads(RADIUS_JSON.read_text()) if RADIUS_JSON.is_file() else {}
+    x_test, y_test = load_mnist_test()
+    bench = benchmark_split(x_test, y_test, split="report")
+    starts = np.unique(bench.start_index)
+    yardstick = float(nearest_distance(x_test[starts], y_test[starts], bench.reference_images,
+                                       bench.reference_labels).mean())
+    results.update(command=RADIUS_COMMAND, machine=f"{os.cpu_count()} CPU cores, TensorFlow {tf.__version__}",
+                   walks=f"{len(bench.targets)} walks (reported split), " + ", ".join(f"{k}={v}" for k, v in WALK.items()),
+                   yardstick=yardstick, walk_radii=list(WALK_RADII))
+    rows = results.setdefault("models", {})
+    judge = load_pretrained("judge")
+
+    def save() -> None:
+        RADIUS_JSON.parent.mkdir(exist_ok=True)
+        RADIUS_JSON.write_text(json.dumps(results, indent=2) + "\n")
+
+    shipped = json.loads(OUT_JSON.read_text()).get("recipes", {}).get("shipped", {}) if OUT_JSON.is_file() else {}
+    for name in ("natural", "robust"):
+        if "walks" not in rows.get(name, {}):
+            model = load_pretrained(name)
+            figures = ({k: shipped[k] for k in ("clean_10000", "robust_l2_2.0", "robust_images", "robust_attack")}
+                       if name == "robust" and "robust_l2_2.0" in shipped else measure(model))
+            rows[name] = {"description": f"shipped {name} model", "train_radius": EPS if name == "robust" else 0.0,
+                          **figures, "walks": walk_scores(model, judge, bench, yardstick)}
+            save()
+            print(name, json.dumps(rows[name]), flush=True)
+    for eps in radii:
+        name = radius_name(eps)
+        path = REPO / "checkpoints" / "fast_training" / f"{name}.keras"
+        record = {k: v for k, v in rows.get(name, {}).items() if k != "walks"}
+        if not path.is_file():
+            record = train(name, radius_candidate(eps))
+        model = keras.models.load_model(path)
+        if "robust_l2_2.0" not in record:
+            record.update(measure(model))
+        rows[name] = {**record, "train_radius": eps, "walks": walk_scores(model, judge, bench, yardstick)}
+        save()
+        print(name, json.dumps({k: v for k, v in rows[name].items() if k != "history"}), flush=True)
+    radius_report(results)
+    return results
+
+
+def radius_report(results: dict) -> str:
+    """``results/radius_study.md`` (the table) and ``.png`` (the figure) from the study's json."""
+    order = {"natural": 0, "robust": 1}  # the shipped models first, then the fast recipe by radius
+    rows = sorted(results["models"].items(), key=lambda item: (order.get(item[0], 2), item[1]["train_radius"]))
+    radii = [f"{r:g}" for r in results["walk_radii"]]
+    lines = ["# What the training radius buys", "", f"Made by `{results['command']}` ({results['machine']}).", "",
+             "| model | training radius | passes per image | clean | L2 eps 2.0 | "
+             + " | ".join(f"walks in a ball of {r}: judge accepts / realism" for r in radii) + " |",
+             "| --- | ---: | ---: | ---: | ---: | " + " | ".join("---:" for _ in radii) + " |"]
+    for name, row in rows:
+        passes = f"{row['passes_training']:.0f}" if "passes_training" in row else "-"
+        walks = " | ".join(f"{100 * row['walks'][r]['success']:.1f}% / {row['walks'][r]['realism_ratio']:.2f}"
+                           for r in radii)
+        lines.append(f"| {name} | {row['train_radius']:g} | {passes} | {100 * row['clean_10000']:.1f}% | "
+                     f"{100 * row['robust_l2_2.0']:.1f}% | {walks} |")
+    lines += ["", f"Clean: all 10,000 test images. L2 eps 2.0: {rows[-1][1]['robust_attack']}, on every fifth test "
+              "image (2,000). Walks: " + results["walks"] + "; every model walks the same walks with the same method "
+              "and budget. **Judge accepts**: the judge gives the target at least 50% on the final frame. **Realism**: "
+              "distance from the final frame to the nearest real test digit of the target (none of them a start), "
+              f"divided by the same distance for real digits ({results['yardstick']:.2f}): 1.00 is as close to real "
+              "handwriting as real digits are, more is less real. The shipped robust model (10-step PGD, 12 epochs) "
+              "is the reference at radius 2; pgd2 rows are the fast recipe (2 steps, 7 epochs)."]
+    text = "\n".join(lines) + "\n"
+    RADIUS_MD.write_text(text)
+    figure = plot_radius_study({name: row for name, row in rows}, yardstick=results["yardstick"])
+    figure.savefig(RADIUS_PNG, dpi=100)
+    return text
+
+
 def main(argv: Optional[list[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("action", choices=["train", "measure", "report", "all", "co-probe"])
+    parser.add_argument("action", choices=["train", "measure", "report", "all", "co-probe", "radius"])
     parser.add_argument("names", nargs="*", help=f"recipes ({', '.join(CANDIDATES)}) or 'shipped'")
     args = parser.parse_args(argv)
     quiet_tensorflow()
@@ -188,6 +318,9 @@ def main(argv: Optional[list[str]] = None) -> None:
         results = json.loads(OUT_JSON.read_text()) if OUT_JSON.is_file() else {}
         results.setdefault("catastrophic_overfitting_probe", {})[f"fgsm_l2_eps{eps:g}"] = history
         OUT_JSON.write_text(json.dumps(results, indent=2) + "\n")
+        return
+    if args.action == "radius":
+        radius_study(tuple(float(r) for r in args.names) or TRAIN_RADII)
         return
     names = args.names or (list(CANDIDATES) + ["shipped"] if args.action in ("measure", "all") else list(CANDIDATES))
     for name in names if args.action != "report" else []:

@@ -27,6 +27,7 @@ __all__ = [
     "plot_traversal_progress",
     "plot_training_history",
     "plot_success_matrices",
+    "plot_radius_study",
 ]
 
 _NORM_TEXT = {"l2": "L2", "linf": "L-infinity"}
@@ -346,3 +347,52 @@ def plot_success_matrices(
         image = _draw_rates(ax, name, matrix)
     figure.colorbar(image, ax=list(axes), shrink=0.8, label="judge success (%)")
     return finish(figure, title, title_size=11, layout=False)
+
+
+def plot_radius_study(rows: Mapping[str, Mapping[str, object]], *, yardstick: float) -> Figure:
+    """What the training radius buys, in three panels (``tools/fast_training.py radius``).
+
+    ``rows``: model name -> its record of the study (``train_radius``, ``clean_10000``,
+    ``robust_l2_2.0``, and ``walks``: ball radius (text) -> ``success`` and ``realism_ratio``).
+    Left: clean and robust accuracy against the training radius (the fast recipe's models; the
+    shipped models as single marks). Middle and right: judge success and realism (distance to
+    the nearest real digit over ``yardstick``, the real digits' own) against the radius of the
+    ball every walk was kept in, one line per model.
+    """
+    yardstick = validate_number(yardstick, "yardstick")
+    if not rows:
+        raise ValueError("rows must hold at least one model")
+    figure = Figure(figsize=(14, 4.6))
+    left, middle, right = figure.subplots(1, 3)
+    fast = sorted((row["train_radius"], name) for name, row in rows.items() if name.startswith("pgd2"))
+    if fast:
+        radii = [r for r, _ in fast]
+        left.plot(radii, [100 * rows[n]["clean_10000"] for _, n in fast], marker="o", label="clean (fast recipe)")
+        left.plot(radii, [100 * rows[n]["robust_l2_2.0"] for _, n in fast], marker="o",
+                  label="under attack, L2 eps 2.0 (fast recipe)")
+    for name, marker in (("robust", "*"), ("natural", "X")):
+        if name in rows:
+            row = rows[name]
+            for key, colour in (("clean_10000", "C0"), ("robust_l2_2.0", "C1")):
+                left.plot([row["train_radius"]], [100 * row[key]], marker=marker, markersize=13, linestyle="none",
+                          color=colour, label=f"shipped {name}" if key == "clean_10000" else None)
+    label_axes(left, title="Accuracy", xlabel="training radius (L2)", ylabel="accuracy (%)", legend_size=9)
+    for name, row in rows.items():
+        walks = row["walks"]
+        balls = sorted(walks, key=float)
+        label = f"{name} (trained at {row['train_radius']:g})" if name.startswith("pgd2") else f"shipped {name}"
+        style = "--" if name == "natural" else "-"
+        middle.plot([float(b) for b in balls], [100 * walks[b]["success"] for b in balls], style, marker="o",
+                    label=label)
+        right.plot([float(b) for b in balls], [walks[b]["realism_ratio"] for b in balls], style, marker="o",
+                   label=label)
+    right.axhline(1.0, color="grey", linewidth=1, linestyle=":", label="real digits (1.00)")
+    label_axes(middle, title="Walks the judge accepts", xlabel="ball the walk stays in (L2 radius)",
+               ylabel="accepted (%)", legend_size=8)
+    label_axes(right, title=f"Realism (1.00 = as real as real digits, {yardstick:.2f})",
+               xlabel="ball the walk stays in (L2 radius)", ylabel="distance to nearest real / real's", legend_size=8)
+    for ax in (left, middle, right):
+        ax.title.set_fontsize(12)
+        ax.xaxis.label.set_fontsize(11)
+        ax.yaxis.label.set_fontsize(11)
+    return finish(figure, "What the training radius buys", title_size=13)
