@@ -5,6 +5,7 @@
     python tools/evaluate_models.py --compare-old    # also the robust model's old and new headline, timed
     python tools/evaluate_models.py --quick          # a smoke run (tiny attack), into a temporary folder
     python tools/evaluate_models.py --card-only      # only rewrite models/README.md from the JSON files
+    python tools/evaluate_models.py --budgets l2_2.0 # some budgets only (the card shows the columns measured)
 
 Clean accuracy is measured on all 10,000 test images; accuracy under attack on the series'
 reporting sample, every fifth test image (``helpers.data.test_sample(every=5)``: 2,000 images
@@ -12,7 +13,8 @@ spread over the whole test set), under ``helpers.evaluation.STRONGEST`` (APGD, t
 per image over all its runs, every iterate counting). ``--compare-old`` also records, for the
 robust model at L2 eps 2.0, how the headline figure moved: the old protocol
 (``PGD_FIXED_STEPS``) on the first 1,000 test images, ``STRONGEST`` on the same 1,000, and
-``STRONGEST`` on the sample, with the seconds each took. The results go to
+``STRONGEST`` on the sample, with the seconds each took (the old figure is taken from the earlier
+card's record when it holds it, rather than measured again). The results go to
 ``models/evaluation.json`` and replace the generated blocks of ``models/README.md``; ``--quick``
 writes to a temporary folder (printed) unless ``--out-dir`` is given.
 """
@@ -65,8 +67,12 @@ class Sample:
                                        "whole test set)", index)
 
 
-def measure_model(name: str, sample: Sample, protocol: Protocol) -> dict:
-    """One row of the table: clean accuracy on all 10,000, each budget under ``protocol`` on ``sample``."""
+BUDGETS = [f"l2_{e}" for e in L2_EPSILONS] + [f"linf_{e}" for e in LINF_EPSILONS]
+
+
+def measure_model(name: str, sample: Sample, protocol: Protocol, budgets: list[str] = BUDGETS) -> dict:
+    """One row of the table: clean accuracy on all 10,000, each of ``budgets`` (keys such as
+    ``"l2_2.0"``) under ``protocol`` on ``sample``."""
     x, y = load_mnist_test()
     model = load_pretrained(name)
     row: dict = {"clean_10000": accuracy(model, x, y)}
@@ -75,6 +81,8 @@ def measure_model(name: str, sample: Sample, protocol: Protocol) -> dict:
     row["cell_seconds"] = {}
     for norm, epsilons in (("l2", L2_EPSILONS), ("linf", LINF_EPSILONS)):
         for eps in epsilons:
+            if f"{norm}_{eps}" not in budgets:
+                continue
             cell = time.perf_counter()
             row[f"{norm}_{eps}"] = strongest_accuracy(model, images, labels, eps=eps, norm=norm, protocol=protocol)
             row["cell_seconds"][f"{norm}_{eps}"] = time.perf_counter() - cell
@@ -83,9 +91,21 @@ def measure_model(name: str, sample: Sample, protocol: Protocol) -> dict:
     return row
 
 
-def compare_old(quick: bool = False, measured: dict | None = None) -> dict:
-    """The robust model at L2 eps 2.0: the old headline, the new protocol on the old images, the new figure
-    (taken from ``measured``, the robust model's table row of this run, when it has it)."""
+def recorded_old_figure(saved: dict | None) -> float | None:
+    """The robust model's old headline (``PGD_FIXED_STEPS`` at L2 eps 2.0 on the first 1,000 test
+    images) as the earlier card recorded it, or None if ``saved`` does not hold it."""
+    if not saved or saved.get("attack_images") != 1000 or "headline_attack" not in saved:
+        return None
+    attack = saved["headline_attack"]
+    same = (attack.get("steps"), attack.get("restarts"), tuple(attack.get("losses", ()))) == (
+        PGD_FIXED_STEPS.steps, PGD_FIXED_STEPS.restarts, tuple(PGD_FIXED_STEPS.losses))
+    return saved.get("models", {}).get("robust", {}).get("l2_2.0_headline") if same else None
+
+
+def compare_old(quick: bool = False, measured: dict | None = None, old_value: float | None = None) -> dict:
+    """The robust model at L2 eps 2.0: the old headline (``old_value`` if recorded, else measured), the
+    new protocol on the old images, the new figure (taken from ``measured``, the robust model's table
+    row of this run, when it has it)."""
     x, y = load_mnist_test()
     model = load_pretrained("robust")
     old, new = (QUICK_OLD, QUICK) if quick else (PGD_FIXED_STEPS, STRONGEST)
@@ -94,22 +114,28 @@ def compare_old(quick: bool = False, measured: dict | None = None) -> dict:
     for protocol, sample, label in ((old, first, "the old figure"), (new, first, "the new protocol, same images"),
                                     (new, spread, "the new figure")):
         started = time.perf_counter()
-        if measured and sample is spread and "l2_2.0" in measured:  # the table's cell: the same measurement
+        if old_value is not None and protocol is old and not quick:  # the earlier card's own measurement
+            value, seconds = old_value, None
+        elif measured and sample is spread and "l2_2.0" in measured:  # the table's cell: the same measurement
             value, seconds = measured["l2_2.0"], measured["cell_seconds"]["l2_2.0"]
         else:
             value = strongest_accuracy(model, x[sample.index], y[sample.index], eps=2.0, norm="l2", protocol=protocol)
             seconds = time.perf_counter() - started
         runs.append({"label": label, "protocol": protocol.name, "sample": sample.name, "words": sample.words,
                      "accuracy": value, "seconds": seconds})
-        print(f"robust L2 eps 2.0, {protocol.name} on {sample.name}: {value:.3f} ({runs[-1]['seconds']:.0f} s)",
-              flush=True)
+        print(f"robust L2 eps 2.0, {protocol.name} on {sample.name}: {value:.3f} ({_seconds(seconds)})", flush=True)
     return {"model": "robust", "norm": "l2", "eps": 2.0, "runs": runs}
 
 
+def _seconds(seconds: float | None) -> str:
+    return "as recorded by the earlier card, not timed again" if seconds is None else f"in {seconds:.0f} s"
+
+
 def markdown_table(results: dict) -> str:
-    """The accuracy table and its caption (which protocol, which images)."""
-    columns = [("clean_10000", "clean")] + [(f"l2_{e}", f"L2 {e}") for e in L2_EPSILONS] + \
-              [(f"linf_{e}", f"Linf {e}") for e in LINF_EPSILONS]
+    """The accuracy table and its caption (which protocol, which images): the budgets every row has."""
+    every = [(f"l2_{e}", f"L2 {e}") for e in L2_EPSILONS] + [(f"linf_{e}", f"Linf {e}") for e in LINF_EPSILONS]
+    rows = results["models"].values()
+    columns = [("clean_10000", "clean")] + [(k, t) for k, t in every if all(k in row for row in rows)]
     lines = ["| model | " + " | ".join(title for _, title in columns) + " |",
              "| --- |" + " ---: |" * len(columns)]
     for name, row in results["models"].items():
@@ -125,7 +151,7 @@ def comparison_line(comparison: dict | None) -> str:
     if not comparison:
         return "How the figure changed: not measured yet (`python tools/evaluate_models.py --compare-old`)."
     parts = [f"{run['label']}, {100 * run['accuracy']:.1f}% under `{run['protocol']}` on {run['words']} "
-             f"in {run['seconds']:.0f} s" for run in comparison["runs"]]
+             f"{_seconds(run['seconds'])}" for run in comparison["runs"]]
     return (f"How the figure changed ({comparison['model']} model, {comparison['norm'].upper()} eps "
             f"{comparison['eps']}): " + "; ".join(parts) + ".")
 
@@ -175,13 +201,38 @@ def refresh_card(results: dict | None, out: Path = MODELS_DIR) -> Path:
         body = markdown_table(results)
         if results.get("compare_old"):
             body += "\n\n" + comparison_line(results["compare_old"])
+        if results.get("earlier"):
+            body += "\n\n" + earlier_table(results["earlier"])
         text = replace_block(text, *markers(TABLE_BLOCK), body)
     readme.write_text(text)
     return readme
 
 
+def earlier_table(earlier: dict) -> str:
+    """The earlier card's table (the first protocol, on the first 1,000 test images), labelled as such:
+    kept for the budgets this card has not measured again."""
+    keys = [k for k in next(iter(earlier["models"].values())) if k.startswith(("l2_", "linf_")) and
+            not k.endswith("_headline")]
+    lines = ["| model | clean | " + " | ".join(k.replace("_", " ").replace("l2", "L2").replace("linf", "Linf")
+                                             for k in keys) + " |", "| --- |" + " ---: |" * (len(keys) + 1)]
+    for name, row in earlier["models"].items():
+        lines.append(f"| {name} | {100 * row['clean_10000']:.1f} | " + " | ".join(f"{100 * row[k]:.1f}" for k in keys)
+                     + " |")
+    return ("**Earlier figures, every budget** (kept until each budget is measured again with the protocol "
+            "above): the first 1,000 test images, PGD with 100 fixed steps of 2.5 * eps / 100, the worst case "
+            "over the ce and margin losses from the clean image. This weaker attack overstated robustness "
+            "(the line above compares the two on the same images; notebook 02, section 7, tells why).\n\n"
+            + "\n".join(lines))
+
+
 def merge_saved(results: dict, saved: dict | None) -> dict:
-    """Keep the saved rows of models not measured now, and the saved comparison, if measured the same way."""
+    """Keep the saved rows of models not measured now, and the saved comparison, if measured the same way.
+
+    An earlier card's record in the old format (no ``protocol``) is kept whole as ``earlier``."""
+    if saved and "protocol" not in saved:
+        return {**results, "earlier": saved}
+    if saved and saved.get("earlier"):
+        results = {**results, "earlier": saved["earlier"]}
     if not saved or saved.get("protocol") != results["protocol"] or saved.get("sample") != results["sample"]:
         return results
     models = {**{k: v for k, v in saved.get("models", {}).items() if k not in results["models"]}, **results["models"]}
@@ -191,17 +242,18 @@ def merge_saved(results: dict, saved: dict | None) -> dict:
     return merged
 
 
-def evaluate(names: list[str], quick: bool, with_comparison: bool) -> dict:
+def evaluate(names: list[str], quick: bool, with_comparison: bool, budgets: list[str] = BUDGETS,
+             saved: dict | None = None) -> dict:
     """Measure the named models (and the comparison) with the full or the smoke-run settings."""
     protocol, sample = (QUICK, Sample.first(100)) if quick else (STRONGEST, Sample.every(5))
     results: dict = {"clean_images": 10_000, "sample": sample.name, "sample_words": sample.words,
                      "attack_images": int(len(sample.index)), "protocol": dataclasses.asdict(protocol),
                      "protocol_text": protocol.describe(), "models": {}}
     for name in names:
-        results["models"][name] = measure_model(name, sample, protocol)
+        results["models"][name] = measure_model(name, sample, protocol, budgets)
         print(f"{name}: {results['models'][name]['seconds']:.0f} s", flush=True)
     if with_comparison:
-        results["compare_old"] = compare_old(quick, results["models"].get("robust"))
+        results["compare_old"] = compare_old(quick, results["models"].get("robust"), recorded_old_figure(saved))
     return results
 
 
@@ -214,6 +266,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--compare-old", action="store_true",
                         help="also: the robust model's L2 2.0 figure under the old and the new protocol, timed")
     parser.add_argument("--out-dir", type=Path, help="folder for evaluation.json and README.md (default models/)")
+    parser.add_argument("--budgets", nargs="+", default=BUDGETS, choices=BUDGETS,
+                        help="the budgets to measure (default: all)")
     parser.add_argument("--card-only", action="store_true",
                         help="only rewrite README.md from models/*.json and evaluation.json")
     args = parser.parse_args(argv)
@@ -222,7 +276,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.card_only:
         print(f"wrote {refresh_card(read_json(out / 'evaluation.json'), out)}")
         return
-    results = merge_saved(evaluate(args.models, args.quick, args.compare_old), read_json(out / "evaluation.json"))
+    saved = read_json(out / "evaluation.json")
+    results = merge_saved(evaluate(args.models, args.quick, args.compare_old, args.budgets, saved), saved)
     write_json(out / "evaluation.json", results)
     print(markdown_table(results) + "\n\n" + comparison_line(results.get("compare_old")))
     print(f"wrote {out / 'evaluation.json'} and {refresh_card(results, out)}")
