@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import io
+import re
+
 import numpy as np
 import pytest
+from PIL import Image
 from matplotlib.figure import Figure
 
 import helpers.plotting
@@ -88,5 +93,9 @@ def test_animation_is_inline_html_and_small():
     assert "<script" in html.data and "<img" in html.data
     assert html.data.count("data:image/png;base64") == 21  # evenly spaced, first and last kept
     assert len(html.data) < 1_500_000  # random noise compresses worst; digits are far smaller
+    encoded = re.search(r"data:image/png;base64,([A-Za-z0-9+/=\\\n]+)", html.data).group(1)
+    png = base64.b64decode(encoded.replace("\\", "").replace("\n", ""))  # jshtml wraps the base64 lines
+    width = Image.open(io.BytesIO(png)).size[0]
+    assert width >= 2 * 200  # at least 200 pixels per panel: readable on a projector
     with pytest.raises(ValueError, match="same number of frames"):
         animate_frames({"a": frames["robust"], "b": frames["natural"][:10]})

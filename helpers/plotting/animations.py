@@ -23,13 +23,14 @@ def animate_frames(
     title: str | None = None,
     max_frames: int = 41,
     interval_ms: int = 150,
-    dpi: int = 60,
+    dpi: int = 90,
 ) -> HTML:
     """An inline HTML animation (no ffmpeg needed) showing several traversals side by side.
 
     ``frames`` maps a panel name to an array (T, 28, 28, 1) or (T, 28, 28) in [0, 1];
     ``captions`` maps the same names to one caption per frame. At most ``max_frames`` evenly
-    spaced frames are kept (first and last included) so the HTML stays small.
+    spaced frames are kept (first and last included) so the HTML stays small. Each panel is
+    2.4 inches wide: at the default ``dpi`` of 90, 216 pixels, readable on a projector.
     """
     names = list(frames)
     length = len(next(iter(frames.values())))

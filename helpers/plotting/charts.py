@@ -312,7 +312,7 @@ def _draw_rates(ax: Axes, name: str, matrix: np.ndarray) -> AxesImage:
     image = ax.imshow(np.ma.masked_invalid(100 * matrix), cmap="viridis", vmin=0, vmax=100)
     for s, t in zip(*np.nonzero(np.isfinite(matrix))):
         value = 100 * matrix[s, t]
-        ax.text(t, s, f"{value:.0f}", ha="center", va="center", fontsize=7,
+        ax.text(t, s, f"{value:.0f}", ha="center", va="center", fontsize=8,
                 color="black" if value > 60 else "white")
     ax.set_xticks(range(10))
     ax.set_yticks(range(10))
