@@ -17,16 +17,12 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from helpers.reports import notebook_paths  # noqa: E402
+from helpers.reports import REPO_DIR, notebook_paths
 
 WORDS_PER_MINUTE = 200
-OUT = REPO / "results" / "reading_time.md"
+OUT = REPO_DIR / "results" / "reading_time.md"
 
 
 def prose_and_code(path: Path) -> tuple[str, str]:
@@ -56,7 +52,7 @@ def measure(path: Path, run: bool = False) -> dict:
            "reading_minutes": (words["prose"] + words["code"]) / WORDS_PER_MINUTE,
            "reading_ease": float(textstat.flesch_reading_ease(prose))}
     if run:
-        from tools.run_notebooks import run as run_notebook
+        from run_notebooks import run as run_notebook  # tools/ is the script's folder: sys.path[0]
 
         row["run_seconds"] = run_notebook(path)
     return row
