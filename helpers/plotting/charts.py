@@ -11,6 +11,7 @@ import tensorflow as tf
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
+from matplotlib.colors import LogNorm
 from matplotlib.patches import Circle, Rectangle
 
 from helpers.norms import NORMS
@@ -28,6 +29,7 @@ __all__ = [
     "plot_training_history",
     "plot_success_matrices",
     "plot_radius_study",
+    "plot_loss_landscape",
 ]
 
 _NORM_TEXT = {"l2": "L2", "linf": "L-infinity"}
@@ -396,3 +398,43 @@ def plot_radius_study(rows: Mapping[str, Mapping[str, object]], *, yardstick: fl
         ax.xaxis.label.set_fontsize(11)
         ax.yaxis.label.set_fontsize(11)
     return finish(figure, "What the training radius buys", title_size=13)
+
+
+def plot_loss_landscape(
+    slices: Mapping[str, Mapping[str, np.ndarray]],
+    paths: Mapping[str, Mapping[str, np.ndarray]] | None = None,
+    *,
+    radius: float | None = None,
+    title: str = "The loss around one picture",
+    across: str = "at right angles to the gradient, L2",
+) -> Figure:
+    """One map per model of the loss around a picture (from :func:`helpers.landscape.loss_slice`),
+    in a log colour scale; ``paths`` (model -> {label: (T, 2) coordinates from
+    :func:`helpers.landscape.path_coordinates`}) are drawn on top, a single point as a star and
+    a longer path as a line with dots; ``radius`` draws the L2 budget as a circle; ``across``
+    labels the second direction. All maps share one colour scale, so their colours compare."""
+    if not slices:
+        raise ValueError("slices must hold at least one model")
+    figure = Figure(figsize=(6.2 * len(slices), 5.4))
+    axes = np.atleast_1d(figure.subplots(1, len(slices)))
+    top = max(max(float(np.max(cut["loss"])) for cut in slices.values()), 1e-5)
+    for ax, (name, cut) in zip(axes, slices.items()):
+        a, b, loss = np.asarray(cut["a"]), np.asarray(cut["b"]), np.asarray(cut["loss"])
+        shown = ax.imshow(np.maximum(loss, 1e-6), origin="lower", extent=(a[0], a[-1], b[0], b[-1]),
+                          cmap="magma", norm=LogNorm(vmin=1e-6, vmax=top), aspect="equal")
+        figure.colorbar(shown, ax=ax, shrink=0.85, label="loss (log scale; higher = more wrong)")
+        ax.plot([0], [0], marker="o", color="white", markersize=8, linestyle="none", label="the picture")
+        if radius is not None:
+            ax.add_patch(Circle((0, 0), validate_number(radius, "radius"), fill=False, color="white",
+                                linestyle="--", linewidth=1.5, label=f"budget, L2 {radius:g}"))
+        for (label, points), colour in zip((paths or {}).get(name, {}).items(), ("cyan", "lime", "yellow")):
+            points = np.asarray(points)
+            if len(points) == 1:
+                ax.plot(points[:, 0], points[:, 1], marker="*", markersize=16, color=colour, linestyle="none",
+                        label=label)
+            else:
+                ax.plot(points[:, 0], points[:, 1], marker=".", color=colour, linewidth=2, label=label)
+        label_axes(ax, title=name, xlabel="along the gradient (uphill), L2", ylabel=across,
+                   grid="both", legend_size=9)
+        ax.title.set_fontsize(12)
+    return finish(figure, title, title_size=13)
