@@ -25,6 +25,7 @@ import argparse
 import dataclasses
 import os
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -36,7 +37,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from helpers.data import load_mnist_test, test_sample  # noqa: E402
 from helpers.evaluation import PGD_FIXED_STEPS, STRONGEST, Protocol, accuracy, strongest_accuracy  # noqa: E402
 from helpers.models import MODELS_DIR, load_pretrained  # noqa: E402
-from helpers.reports import markers, read_json, replace_block, write_json  # noqa: E402
+from helpers.reports import command_line, markers, read_json, replace_block, write_json  # noqa: E402
 
 L2_EPSILONS = [1.0, 2.0, 3.0]  # (0.5, 1.5 and 2.5 left out to keep a full run near half an hour)
 LINF_EPSILONS = [0.1, 0.2, 0.3]
@@ -142,7 +143,8 @@ def markdown_table(results: dict) -> str:
         lines.append(f"| {name} | " + " | ".join(f"{100 * row[key]:.1f}" for key, _ in columns) + " |")
     lines += ["", f"Accuracy in %. Clean: all 10,000 test images. Under attack: {results['sample_words']}, "
                   f"the budget in the L2 or Linf norm; protocol {results['protocol_text']} "
-                  "(`helpers.evaluation`), every iterate counting. Made by `python tools/evaluate_models.py`."]
+                  "(`helpers.evaluation`), every iterate counting. Made by "
+                  f"`{results.get('command', 'python tools/evaluate_models.py')}`."]
     return "\n".join(lines)
 
 
@@ -278,6 +280,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     saved = read_json(out / "evaluation.json")
     results = merge_saved(evaluate(args.models, args.quick, args.compare_old, args.budgets, saved), saved)
+    results["command"] = command_line("tools/evaluate_models.py", argv if argv is not None else sys.argv[1:])
     write_json(out / "evaluation.json", results)
     print(markdown_table(results) + "\n\n" + comparison_line(results.get("compare_old")))
     print(f"wrote {out / 'evaluation.json'} and {refresh_card(results, out)}")
