@@ -377,7 +377,7 @@ def plot_radius_study(rows: Mapping[str, Mapping[str, object]], *, yardstick: fl
             row = rows[name]
             for key, colour in (("clean_10000", "C0"), ("robust_l2_2.0", "C1")):
                 left.plot([row["train_radius"]], [100 * row[key]], marker=marker, markersize=13, linestyle="none",
-                          color=colour, label=f"shipped {name}" if key == "clean_10000" else None)
+                          color=colour, label=f"shipped {name}, " + ("clean" if key == "clean_10000" else "L2 eps 2.0"))
     label_axes(left, title="Accuracy", xlabel="training radius (L2)", ylabel="accuracy (%)", legend_size=9)
     for name, row in rows.items():
         walks = row["walks"]
