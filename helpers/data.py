@@ -34,6 +34,7 @@ __all__ = [
     "NUM_CLASSES",
     "TEST_SIZE",
     "test_sample",
+    "shift_images",
 ]
 
 #: One MNIST image: 28 x 28 pixels, one (grey) channel. Every model maps (N, *IMAGE_SHAPE) to
@@ -174,3 +175,21 @@ def test_sample(every: int = 5, offset: int = 0, size: int = TEST_SIZE) -> np.nd
     if every < 1 or offset >= every:
         raise ValueError(f"need every >= 1 and 0 <= offset < every, got every={every}, offset={offset}")
     return np.arange(offset, size, every)
+
+
+def shift_images(images: np.ndarray, right: int = 0, down: int = 0) -> np.ndarray:
+    """``images`` (N, 28, 28, 1) moved ``right`` pixels to the right and ``down`` pixels down
+    (negative: left, up); pixels that leave the frame are lost and the uncovered ones are black.
+    MNIST digits are centred by their centre of mass, so a shift shows a model a digit where it
+    never saw one (notebook 05's position study)."""
+    images = np.asarray(images, np.float32)
+    if images.ndim != 4 or images.shape[1:] != IMAGE_SHAPE:
+        raise ValueError(f"expected images of shape (N, 28, 28, 1), got {images.shape}")
+    for name, value in (("right", right), ("down", down)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or abs(value) >= IMAGE_SHAPE[0]:
+            raise ValueError(f"{name} must be a whole number of pixels between -27 and 27, got {value!r}")
+    moved = np.zeros_like(images)
+    rows, cols = IMAGE_SHAPE[0], IMAGE_SHAPE[1]
+    moved[:, max(down, 0):rows + min(down, 0), max(right, 0):cols + min(right, 0)] = \
+        images[:, max(-down, 0):rows + min(-down, 0), max(-right, 0):cols + min(-right, 0)]
+    return moved

@@ -24,12 +24,14 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from helpers.data import NUM_CLASSES
+from helpers.data import NUM_CLASSES, shift_images
 from helpers.validation import validate_images, validate_labels, validate_number
 from helpers.evaluation import predict, softmax
+from helpers.traversal import traverse
 
 __all__ = ["Benchmark", "SPLITS", "benchmark_split", "nearest_distance", "nearest_reference", "judge_probability", "score",
-           "success_matrix", "relative_realism", "NUM_CLASSES"]
+           "success_matrix", "relative_realism", "walk_scores", "shift_starts", "SHIFT_DIRECTIONS",
+           "NUM_CLASSES"]
 
 
 @dataclass(frozen=True)
@@ -183,3 +185,48 @@ def relative_realism(images: np.ndarray, classes: np.ndarray, reference_images: 
     distance = nearest_distance(images, classes, reference_images, reference_labels)
     yardstick = float(nearest_distance(real_images, real_labels, reference_images, reference_labels).mean())
     return {"distance": distance, "yardstick": yardstick, "ratio": distance / yardstick}
+
+
+#: The direction (right, down) of a shifted start, taken in turn by start index (:func:`shift_starts`).
+SHIFT_DIRECTIONS = ((1, 0), (0, 1), (-1, 0), (0, -1))
+
+
+def shift_starts(images: np.ndarray, start_index: np.ndarray, shift: int, *, back: bool = False) -> np.ndarray:
+    """Each image moved ``shift`` pixels right, down, left or up, picked in turn by its
+    ``start_index`` (so every copy of one start moves the same way); ``back=True`` undoes it.
+    The position study of notebook 05 walks from such off-centre digits."""
+    images = np.asarray(images, np.float32)
+    start_index = np.asarray(start_index)
+    if start_index.shape != (len(images),):
+        raise ValueError(f"need one start index per image, got {start_index.shape} for {len(images)} images")
+    if isinstance(shift, bool) or not isinstance(shift, (int, np.integer)) or not 0 <= shift < 28:
+        raise ValueError(f"shift must be a whole number of pixels in [0, 27], got {shift!r}")
+    sign = -1 if back else 1
+    moved = np.empty_like(images)
+    for which, (right, down) in enumerate(SHIFT_DIRECTIONS):
+        chosen = start_index % len(SHIFT_DIRECTIONS) == which
+        moved[chosen] = shift_images(images[chosen], sign * shift * right, sign * shift * down)
+    return moved
+
+
+def walk_scores(model: keras.Model, judge: keras.Model, bench: Benchmark, *, yardstick: float, shift: int = 0,
+                **settings) -> dict[str, float]:
+    """Walk every start of ``bench`` to its target with ``traverse(model, ..., **settings)`` and
+    score the final frames: the share the judge accepts (``success``), the mean distance to the
+    nearest real digit of the target (``realism``), that distance over ``yardstick`` (the real
+    digits' own, ``realism_ratio``) and the mean L2 size of the change (``size``).
+
+    With ``shift``, every walk starts from its digit moved ``shift`` pixels (:func:`shift_starts`)
+    and its final frame is moved back before the judge and the realism measure see it, so they
+    score the digit drawn, not where it sits.
+    """
+    yardstick = validate_number(yardstick, "yardstick")
+    if yardstick == 0:
+        raise ValueError("yardstick must be positive: it is the real digits' own nearest distance")
+    starts = shift_starts(bench.images, bench.start_index, shift)
+    finals = traverse(model, starts, bench.targets, **settings)[-1]
+    size = np.sqrt(np.sum((finals - starts).reshape(len(finals), -1).astype(np.float64) ** 2, axis=1))
+    finals = shift_starts(finals, bench.start_index, shift, back=True)
+    scores = score(judge, bench.images, finals, bench.targets, bench.reference_images, bench.reference_labels)
+    return {"success": float(scores["success"].mean()), "realism": float(scores["realism"].mean()),
+            "realism_ratio": float(scores["realism"].mean() / yardstick), "size": float(size.mean())}

@@ -102,3 +102,20 @@ def test_missing_arrays_and_files(tmp_path):
         load_mnist_test(tmp_path / "other.npz")
     with pytest.raises(FileNotFoundError):
         load_mnist_test(tmp_path / "nothing.npz")
+
+
+def test_shift_images_moves_the_digit_and_fills_with_black(mnist_test):
+    x = mnist_test[0][:3]
+    moved = data.shift_images(x, right=3, down=-2)
+    np.testing.assert_array_equal(moved[:, :-2, 3:], x[:, 2:, :-3])  # every kept pixel moved
+    assert np.all(moved[:, :, :3] == 0) and np.all(moved[:, -2:] == 0)  # the uncovered edge is black
+    np.testing.assert_array_equal(data.shift_images(x), x)
+    empty_edge = x[x[:, :, -2:].max(axis=(1, 2, 3)) == 0]  # a digit clear of the right edge loses
+    back = data.shift_images(data.shift_images(empty_edge, right=2), right=-2)  # nothing on the way
+    np.testing.assert_array_equal(back, empty_edge)
+    with pytest.raises(ValueError, match="right"):
+        data.shift_images(x, right=1.5)
+    with pytest.raises(ValueError, match="down"):
+        data.shift_images(x, down=28)
+    with pytest.raises(ValueError, match="shape"):
+        data.shift_images(x[:, :, :, 0])

@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from helpers.judging import (benchmark_split, judge_probability, nearest_distance, nearest_reference, score,
-                             success_matrix)
+                             shift_starts, success_matrix, walk_scores)
+from helpers.data import shift_images
+from helpers.traversal import traverse
 
 
 def test_benchmark_split_sends_every_start_to_every_other_digit(mnist_test):
@@ -99,6 +101,54 @@ def test_score_success_size_and_probability(small_model, held_out, mnist_test):
         score(small_model, x[:3], x[:3], targets[:3], *mnist_test, threshold=1.5)
     with pytest.raises(ValueError, match=r"\[0, 9\]"):
         judge_probability(small_model, x[:2], 12)
+
+
+def test_walk_scores_summarise_the_final_frames_of_the_walks(small_model, mnist_test):
+    x, y = mnist_test
+    bench = benchmark_split(x[:2000], y[:2000], per_digit=1)
+    settings = dict(objective="ce", freeze_saturated=True, steps=5, step_size=0.5, eps=1.5)
+    result = walk_scores(small_model, small_model, bench, yardstick=4.0, **settings)
+    finals = traverse(small_model, bench.images, bench.targets, **settings)[-1]
+    expected = score(small_model, bench.images, finals, bench.targets, bench.reference_images, bench.reference_labels)
+    assert result == pytest.approx({"success": expected["success"].mean(), "realism": expected["realism"].mean(),
+                                    "realism_ratio": expected["realism"].mean() / 4.0,
+                                    "size": expected["size"].mean()})
+    assert 0 < result["size"] <= 1.5 + 1e-4  # the ball holds every walk
+    with pytest.raises(ValueError, match="yardstick"):
+        walk_scores(small_model, small_model, bench, yardstick=0.0, **settings)
+
+
+def test_shift_starts_moves_each_start_its_own_way_and_back(mnist_test):
+    x, y = mnist_test
+    bench = benchmark_split(x, y, per_digit=1)
+    moved = shift_starts(bench.images, bench.start_index, 2)
+    for image, original, index in zip(moved[:18], bench.images[:18], bench.start_index[:18]):
+        right, down = [(1, 0), (0, 1), (-1, 0), (0, -1)][index % 4]
+        np.testing.assert_array_equal(image, shift_images(original[None], 2 * right, 2 * down)[0])
+    clear = bench.images[:, :3, :3].max() == 0  # (MNIST's corners are empty)
+    assert clear and np.array_equal(shift_starts(bench.images, bench.start_index, 0), bench.images)
+    back = shift_starts(moved, bench.start_index, 2, back=True)
+    kept = np.abs(back - bench.images).reshape(len(back), -1).sum(1) == 0
+    assert kept.mean() > 0.9  # only digits touching an edge lose pixels on the way
+    for bad in (-1, 1.5, 28):
+        with pytest.raises(ValueError, match="shift"):
+            shift_starts(bench.images, bench.start_index, bad)
+    with pytest.raises(ValueError, match="start index"):
+        shift_starts(bench.images, bench.start_index[:3], 1)
+
+
+def test_walk_scores_of_shifted_starts_score_the_frame_moved_back(small_model, mnist_test):
+    x, y = mnist_test
+    bench = benchmark_split(x[:2000], y[:2000], per_digit=1)
+    settings = dict(objective="ce", freeze_saturated=True, steps=3, step_size=0.5, eps=1.5)
+    result = walk_scores(small_model, small_model, bench, yardstick=4.0, shift=3, **settings)
+    starts = shift_starts(bench.images, bench.start_index, 3)
+    finals = traverse(small_model, starts, bench.targets, **settings)[-1]
+    back = shift_starts(finals, bench.start_index, 3, back=True)
+    expected = score(small_model, bench.images, back, bench.targets, bench.reference_images, bench.reference_labels)
+    assert result["success"] == pytest.approx(expected["success"].mean())
+    assert result["realism"] == pytest.approx(expected["realism"].mean())
+    assert result["size"] == pytest.approx(np.sqrt(((finals - starts) ** 2).reshape(len(starts), -1).sum(1)).mean())
 
 
 def test_success_matrix():

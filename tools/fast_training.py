@@ -51,9 +51,8 @@ import tensorflow as tf  # noqa: E402
 from helpers import evaluation  # noqa: E402
 from helpers.attacks import PGDAttack  # noqa: E402
 from helpers.data import load_mnist, load_mnist_test, test_sample  # noqa: E402
-from helpers.judging import benchmark_split, nearest_distance, score  # noqa: E402
+from helpers.judging import benchmark_split, nearest_distance, walk_scores  # noqa: E402
 from helpers.plotting import plot_radius_study  # noqa: E402
-from helpers.traversal import traverse  # noqa: E402
 from helpers.environment import quiet_tensorflow  # noqa: E402
 from helpers.fast_training import NFGSMAttack, fgsm_rs, passes_per_image  # noqa: E402
 from helpers.models import MODELS_DIR, build_cnn, load_pretrained  # noqa: E402
@@ -214,21 +213,11 @@ def co_probe(eps: float, epochs: int) -> list[dict]:
                eval_attack=GUARD, progress=False)
 
 
-def walk_scores(model: keras.Model, judge: keras.Model, bench, yardstick: float) -> dict[str, dict]:
-    """Equal-budget walks of ``model`` over ``bench``, one run per ball radius of :data:`WALK_RADII`.
-
-    Per radius (key ``"2"``, ``"4"``, ...): the share of walks the judge accepts, the mean
-    distance to the nearest real digit of the target, that distance over ``yardstick`` (the
-    real digits' own), and the mean size of the change.
-    """
-    walks = {}
-    for radius in WALK_RADII:
-        finals = traverse(model, bench.images, bench.targets, eps=radius, **WALK)[-1]
-        scores = score(judge, bench.images, finals, bench.targets, bench.reference_images, bench.reference_labels)
-        walks[f"{radius:g}"] = {"success": float(scores["success"].mean()), "realism": float(scores["realism"].mean()),
-                                "realism_ratio": float(scores["realism"].mean() / yardstick),
-                                "size": float(scores["size"].mean())}
-    return walks
+def radius_walks(model: keras.Model, judge: keras.Model, bench, yardstick: float) -> dict[str, dict]:
+    """Equal-budget walks of ``model`` over ``bench``, one run per ball radius of :data:`WALK_RADII`
+    (key ``"2"``, ``"4"``, ...), scored by :func:`helpers.judging.walk_scores`."""
+    return {f"{radius:g}": walk_scores(model, judge, bench, yardstick=yardstick, eps=radius, **WALK)
+            for radius in WALK_RADII}
 
 
 def radius_study(radii: tuple[float, ...] = TRAIN_RADII) -> dict:
@@ -257,7 +246,7 @@ def radius_study(radii: tuple[float, ...] = TRAIN_RADII) -> dict:
             figures = ({k: shipped[k] for k in ("clean_10000", "robust_l2_2.0", "robust_images", "robust_attack")}
                        if name == "robust" and "robust_l2_2.0" in shipped else measure(model))
             rows[name] = {"description": f"shipped {name} model", "train_radius": EPS if name == "robust" else 0.0,
-                          **figures, "walks": walk_scores(model, judge, bench, yardstick)}
+                          **figures, "walks": radius_walks(model, judge, bench, yardstick)}
             save()
             print(name, json.dumps(rows[name]), flush=True)
     for eps in radii:
@@ -271,7 +260,7 @@ def radius_study(radii: tuple[float, ...] = TRAIN_RADII) -> dict:
         model = keras.models.load_model(path)
         if "robust_l2_2.0" not in record:
             record.update(measure(model))
-        rows[name] = {**record, "train_radius": eps, "walks": walk_scores(model, judge, bench, yardstick)}
+        rows[name] = {**record, "train_radius": eps, "walks": radius_walks(model, judge, bench, yardstick)}
         save()
         print(name, json.dumps({k: v for k, v in rows[name].items() if k != "history"}), flush=True)
     radius_report(results)
