@@ -54,3 +54,39 @@ def test_radius_study_draws_accuracy_and_walks_per_model():
     assert "4.80" in right.get_title() and any(line.get_label() == "real digits (1.00)" for line in right.lines)
     with pytest.raises(ValueError):
         plot_radius_study({}, yardstick=4.8)
+
+
+def _walk(success: float, ratio: float, size: float) -> dict:
+    return {"success": success, "realism_ratio": ratio, "size": size, "realism": 4.7 * ratio}
+
+
+def test_budget_curves_put_both_models_on_the_size_of_the_change():
+    from helpers.plotting import plot_budget_curves
+
+    curves = {"robust": {"4": _walk(0.5, 1.3, 4.0), "2": _walk(0.1, 1.4, 2.0)},
+              "natural": {"2": _walk(0.05, 1.5, 2.0), "4": _walk(0.2, 1.5, 3.8)}}
+    figure = plot_budget_curves(curves, yardstick=4.7)
+    left, right = figure.axes
+    assert list(left.lines[0].get_xdata()) == [2.0, 4.0]  # sorted by ball, plotted at the size reached
+    assert list(left.lines[1].get_xdata()) == [2.0, 3.8] and list(left.lines[1].get_ydata()) == pytest.approx([5, 20])
+    assert list(right.lines[0].get_ydata()) == [1.4, 1.3] and "4.70" in right.get_title()
+    assert left.get_xlabel() and left.get_ylabel() and right.get_ylabel()
+    with pytest.raises(ValueError):
+        plot_budget_curves({}, yardstick=4.7)
+    with pytest.raises(ValueError, match="robust"):
+        plot_budget_curves({"robust": {"2": {"success": 0.1}}}, yardstick=4.7)
+
+
+def test_position_study_draws_walks_and_readings_against_the_shift():
+    from helpers.plotting import plot_position_study
+
+    position = {str(s): {"settings": {}, "robust": _walk(0.9 - 0.1 * s, 1.3 + 0.05 * s, 6.0),
+                         "natural": _walk(0.6 - 0.1 * s, 1.5, 6.0)} for s in (2, 0, 1)}
+    readings = {str(s): {"robust": 1 - 0.1 * s, "natural": 1 - 0.05 * s, "judge": 1.0} for s in (0, 1, 2)}
+    figure = plot_position_study(position, readings)
+    walks, realism, read = figure.axes
+    assert len(walks.lines) == 2 and list(walks.lines[0].get_xdata()) == [0, 1, 2]
+    assert list(walks.lines[0].get_ydata()) == pytest.approx([90, 80, 70])
+    assert len(read.lines) == 3 and list(read.lines[0].get_ydata()) == pytest.approx([100, 90, 80])
+    with pytest.raises(ValueError, match="same shifts"):
+        plot_position_study(position, {"0": readings["0"]})

@@ -80,6 +80,23 @@ def test_notebook_shape_and_navigation(path):
     assert "quiet_tensorflow()" in setup.source and "set_seed(0)" in setup.source
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_checks_read_as_part_of_the_lesson(path):
+    """Output checks are cell tags, not comments, and a lesson cell makes at most one plain check,
+    said in words on the line before it (exercise checks may give several hints)."""
+    notebook = nbformat.read(path, as_version=4)
+    for cell in (c for c in notebook.cells if c.cell_type == "code"):
+        assert "NBVAL" not in cell.source, "use the cell tag nbval-check-output instead of a comment"
+        if cell.source.startswith("# Check exercise") or "Not quite" in cell.source:
+            continue  # an exercise's check: its hints are its words
+        lines = cell.source.splitlines()
+        asserts = [i for i, line in enumerate(lines) if line.lstrip().startswith("assert ")]
+        assert len(asserts) <= 1, f"one check per lesson cell: {cell.source[:120]}"
+        for i in asserts:  # a "# Check: ..." line above it, or a comment on its line
+            said = any(line.lstrip().startswith("# Check") for line in lines[:i]) or "  # " in lines[i]
+            assert said, f"say the check in words: {lines[i]}"
+
+
 def test_navigation_script_is_idempotent(tmp_path):
     sys.path.insert(0, str(ROOT / "tools"))
     try:
