@@ -53,15 +53,21 @@ class TraversalMethod:
     stop_confidence: Optional[float] = None
 
 
-#: ``"seed"``: the original experiment (notebook 04). ``"best"``: the variant recommended by
-#: the measurements of ``tools/traversal_benchmark.py`` (table in ``results/traversals.md``,
-#: explained in notebook 05).
+#: ``"seed"``: the original experiment (notebook 04). ``"best"``: the nicest pictures, from the
+#: measurements of ``tools/traversal_benchmark.py`` (``results/traversals.md``); its stop rule
+#: ends each model's walks at a different size, so it does not compare models fairly.
+#: ``"equal_budget"``: the method for comparing models, one L2 ball for all walks, chosen by
+#: ``tools/equal_budget.py`` (``results/equal_budget.md``). Both explained in notebook 05.
 METHODS: dict[str, TraversalMethod] = {
     "seed": TraversalMethod(),
     # the cross-entropy objective stops rewarding a walk once the target is likely; frozen
     # saturated pixels stop wasting the step on pixels the clip undoes; and the walk ends as
     # soon as the model is 99.9% sure, before noise gathers. Same 40 steps of 0.3 as the seed.
     "best": TraversalMethod(objective="ce", freeze_saturated=True, stop_confidence=0.999),
+    # the fair comparison: every walk kept inside an L2 ball of 8 around its start, so both models
+    # change their pictures by (almost) the same amount; the margin objective and steps of 0.4
+    # were picked on the choose split by tools/equal_budget.py (results/equal_budget.md)
+    "equal_budget": TraversalMethod(objective="margin", step_size=0.4, freeze_saturated=True, eps=8.0),
 }
 
 
@@ -83,7 +89,8 @@ def traverse(
 
     ``x``: (N, 28, 28, 1) in [0, 1]; ``target``: one digit for all images, or N digits.
     ``method`` picks a set of settings from :data:`METHODS` (``"seed"``, the default, is the
-    original experiment; ``"best"`` the measured best); any setting given explicitly replaces
+    original experiment; ``"best"`` the nicest pictures; ``"equal_budget"`` the fair comparison
+    of two models); any setting given explicitly replaces
     the method's. Each step moves every image ``step_size`` (L2) along the gradient of the
     ``objective`` ("logit": the target's raw score; "ce": its log-probability; "margin": its
     lead over the strongest other class), shrunk to ``step_size / (1 + step_decay * i)`` at

@@ -90,3 +90,18 @@ def test_position_study_draws_walks_and_readings_against_the_shift():
     assert len(read.lines) == 3 and list(read.lines[0].get_ydata()) == pytest.approx([100, 90, 80])
     with pytest.raises(ValueError, match="same shifts"):
         plot_position_study(position, {"0": readings["0"]})
+
+
+def test_class_grid_tiles_start_by_target_full_size():
+    from helpers.plotting import show_class_grid
+
+    grid = np.zeros((10, 10, 28, 28, 1))
+    grid[3, 7] = 1.0  # the walk from a 3 towards a 7
+    figure = show_class_grid({"robust": grid, "natural": grid[..., 0]}, title="grid")
+    robust_axes = figure.axes[0]
+    tiled = robust_axes.images[0].get_array()
+    assert tiled.shape == (280, 280) and tiled[3 * 28:4 * 28, 7 * 28:8 * 28].min() == 1 and tiled.sum() == 28 * 28
+    assert figure.get_size_inches()[0] >= 13  # two panels of 6.5 inches: digits ~65 pixels wide at 100 dpi
+    assert [t.get_text() for t in robust_axes.get_xticklabels()] == [str(d) for d in range(10)]
+    with pytest.raises(ValueError, match="robust"):
+        show_class_grid({"robust": grid[:9]})

@@ -111,6 +111,22 @@ def test_methods_seed_is_the_default_and_best_has_the_same_frame_shape(small_mod
     np.testing.assert_array_equal(best[0], x[:2])
 
 
+def test_equal_budget_is_the_choice_of_the_measurement_and_stays_in_its_ball(small_model, held_out):
+    import json
+    from dataclasses import asdict
+    from pathlib import Path
+
+    from helpers.traversal import METHODS
+    choice = json.loads((Path(__file__).parent.parent / "results" / "equal_budget.json").read_text())["choice"]
+    settings = asdict(METHODS["equal_budget"])
+    assert {k: settings[k] for k in choice["settings"]} == choice["settings"]  # what tools/equal_budget.py picked
+    assert settings["stop_confidence"] is None  # no stop rule: both models use the whole ball
+    x, _ = held_out
+    frames = traverse(small_model, x[:3], 4, method="equal_budget")
+    size = np.sqrt(((frames[-1] - x[:3]) ** 2).reshape(3, -1).sum(1))
+    assert np.all(size <= settings["eps"] + 1e-3)
+
+
 def test_explicit_settings_override_the_method(small_model, held_out):
     from helpers.traversal import METHODS
 

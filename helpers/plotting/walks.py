@@ -18,7 +18,7 @@ from helpers.plotting.figure import finish, label_axes
 from helpers.validation import validate_number
 
 __all__ = ["plot_traversal_progress", "plot_success_matrices", "plot_radius_study", "plot_budget_curves",
-           "plot_position_study"]
+           "plot_position_study", "show_class_grid"]
 
 
 def plot_traversal_progress(
@@ -213,4 +213,36 @@ def plot_position_study(position: Mapping[str, Mapping[str, Mapping[str, float]]
                ylabel="accuracy (%)", legend_size=10)
     for ax in (axes[0], axes[2]):
         ax.set_ylim(-2, 102)
+    return finish(figure, title, title_size=13)
+
+
+def show_class_grid(grids: Mapping[str, np.ndarray], *, title: str | None = None,
+                    panel_size: float = 6.5) -> Figure:
+    """Full-size 10 x 10 grids of traversal end images, one panel per model, side by side.
+
+    ``grids`` maps a panel name to an array (10, 10, 28, 28, 1) or (10, 10, 28, 28) in [0, 1]:
+    row ``s`` holds the walks from one start digit ``s``, column ``t`` the walk towards ``t``
+    (the diagonal shows the start itself), in the style of Santurkar et al. (2019). Each panel is
+    ``panel_size`` inches wide, so a digit is about 65 pixels at 100 dpi, readable on a projector.
+    """
+    if not grids:
+        raise ValueError("give at least one grid, e.g. {'robust': finals}")
+    figure = Figure(figsize=(panel_size * len(grids) + 0.3, panel_size + 0.9))
+    axes = np.atleast_1d(figure.subplots(1, len(grids)))
+    for ax, (name, grid) in zip(axes, grids.items()):
+        grid = np.asarray(grid, np.float64)
+        if grid.shape[:4] != (10, 10, 28, 28) or grid.ndim not in (4, 5) or not np.all((grid >= 0) & (grid <= 1)):
+            raise ValueError(f"{name!r}: need (10, 10, 28, 28[, 1]) images in [0, 1], got shape {grid.shape}")
+        tiled = grid.reshape(10, 10, 28, 28).transpose(0, 2, 1, 3).reshape(280, 280)
+        ax.imshow(tiled, cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
+        for edge in range(1, 10):
+            ax.axhline(28 * edge - 0.5, color="#bbbbbb", linewidth=0.6)
+            ax.axvline(28 * edge - 0.5, color="#bbbbbb", linewidth=0.6)
+        ax.set_xticks(28 * np.arange(10) + 13.5, [str(d) for d in range(10)], fontsize=11)
+        ax.set_yticks(28 * np.arange(10) + 13.5, [str(d) for d in range(10)], fontsize=11)
+        ax.xaxis.tick_top()
+        ax.xaxis.set_label_position("top")
+        ax.set_xlabel("target digit", fontsize=12)
+        ax.set_ylabel("start digit", fontsize=12)
+        ax.set_title(name, fontsize=13, y=-0.07)
     return finish(figure, title, title_size=13)
