@@ -104,3 +104,17 @@ def test_training_history_rejects_bad_input():
     for histories in ({}, {"a": []}, {"a": [{"seconds": 1.0}]}):
         with pytest.raises(ValueError):
             plot_training_history(histories)
+
+
+def test_guard_check_draws_three_lines_and_marks_the_kept_epoch():
+    from helpers.plotting import plot_guard_check
+
+    records = [{"train_accuracy": a, "eval_clean_accuracy": 0.9, "eval_adversarial_accuracy": g}
+               for a, g in ((0.3, 0.1), (0.6, 0.23), (0.75, 0.04))]
+    figure = plot_guard_check(records, title="collapse", attack_text="FGSM-RS", guard_text="PGD")
+    ax = figure.axes[0]
+    guard = [line for line in ax.lines if "guard" in str(line.get_label())][0]
+    assert list(guard.get_ydata()) == pytest.approx([10, 23, 4])
+    assert ax.texts[0].get_text() == "kept" and ax.texts[0].xy[0] == 2  # the best check: epoch 2
+    with pytest.raises(ValueError, match="eval_adversarial_accuracy"):
+        plot_guard_check([{"train_accuracy": 0.3}], title="t", attack_text="a", guard_text="g")

@@ -26,6 +26,7 @@ __all__ = [
     "show_budget_ball",
     "plot_grouped_bars",
     "plot_training_history",
+    "plot_guard_check",
     "plot_loss_landscape",
 ]
 
@@ -267,6 +268,31 @@ def plot_training_history(
     ax.set_ylim(-2, 102)
     ax.set_xlim(left=0)
     label_axes(ax, title=title, xlabel="training time (minutes)", ylabel="accuracy (%)")
+    return finish(figure)
+
+
+def plot_guard_check(records: Sequence[Mapping[str, float]], *, title: str, attack_text: str,
+                     guard_text: str) -> Figure:
+    """Catastrophic overfitting in one chart: per epoch, accuracy on the training attack's images
+    (``train_accuracy``), clean and under the guard's check on held-out images
+    (``eval_clean_accuracy``, ``eval_adversarial_accuracy``), and a mark on the epoch the run keeps
+    (the best check). ``records``: :func:`helpers.training.fit`'s epoch records (notebook 03)."""
+    keys = ("train_accuracy", "eval_clean_accuracy", "eval_adversarial_accuracy")
+    if not records or any(key not in r for r in records for key in keys):
+        raise ValueError(f"need at least one epoch record, each with {list(keys)}")
+    epochs = np.arange(1, len(records) + 1)
+    figure = Figure(figsize=(7.5, 4.2))
+    ax = figure.subplots()
+    for key, label, style in zip(keys, (f"training images, {attack_text}", "held-out images, clean",
+                                        f"held-out images, {guard_text} (the guard)"), ("o-", "s:", "D--")):
+        ax.plot(epochs, [100 * float(r[key]) for r in records], style, label=label, linewidth=2)
+    best = int(np.argmax([r["eval_adversarial_accuracy"] for r in records]))
+    ax.axvline(best + 1, color="grey", linewidth=1, linestyle=":")
+    ax.annotate("kept", (best + 1, 100 * records[best]["eval_adversarial_accuracy"]), textcoords="offset points",
+                xytext=(8, 8), fontsize=11)
+    ax.set_xticks(epochs)
+    ax.set_ylim(-2, 102)
+    label_axes(ax, title=title, xlabel="epoch", ylabel="accuracy (%)", legend_size=10)
     return finish(figure)
 
 
