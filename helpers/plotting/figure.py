@@ -61,10 +61,11 @@ def finish(
     rect: tuple[float, float, float, float] | None = None,
 ) -> Figure:
     """The tail of every figure function: the figure's ``title`` above all panels (if any),
-    then a tight layout (unless ``layout`` is False) within ``rect`` (fractions of the figure,
-    (left, bottom, right, top); None: all of it). Returns ``figure``."""
+    then matplotlib's constrained layout (unless ``layout`` is False) within ``rect`` (fractions
+    of the figure, (left, bottom, right, top); None: all of it). Constrained layout keeps room
+    for the figure title above the panel titles, so the two never overlap. Returns ``figure``."""
     if title:
         figure.suptitle(title, fontsize=title_size)
     if layout:
-        figure.tight_layout(rect=rect)
+        figure.set_layout_engine("constrained", rect=rect or (0, 0, 1, 1))
     return figure
