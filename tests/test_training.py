@@ -203,8 +203,9 @@ print("RESULT" + json.dumps(out))
 
 def test_two_logical_devices_give_the_one_device_weights(tmp_path):
     """MirroredStrategy over two logical CPUs: each replica attacks and learns from half of every
-    batch; after two epochs the weights equal the one-device run's within 1e-6 (float rounding
-    of the all-reduce; measured about 3e-8, with weights moving by about 0.1)."""
+    batch; after two epochs the weights equal the one-device run's within 1e-5 (float rounding
+    of the all-reduce, grown by two epochs of Adam: measured about 3e-8 on one CPU and 1.1e-6 on an
+    AVX-512 one, while the weights move by 0.015 to 0.1)."""
     import subprocess
     import sys
 
@@ -215,7 +216,7 @@ def test_two_logical_devices_give_the_one_device_weights(tmp_path):
     result = json.loads(done.stdout.split("RESULT")[-1])
     for name, row in result.items():
         assert row["replicas"] == 2
-        assert row["diff"] < 1e-6 and row["moved"] > 1e-2, (name, row)
+        assert row["diff"] < 1e-5 and row["moved"] > 1e-2, (name, row)
 
 
 def test_a_strategy_needs_an_optimizer(mnist_test):
