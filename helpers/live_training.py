@@ -29,11 +29,14 @@ from helpers.fast_training import fgsm_rs, hold_out
 from helpers.models import build_cnn
 from helpers.training import TrainConfig, fit
 
-__all__ = ["FAST_ATTACK", "FAST_GUARD", "COLLAPSE_ATTACK", "COLLAPSE_GUARD", "fast_robust_run", "collapse_run"]
+__all__ = ["FAST_ATTACK", "FAST_GUARD", "GUARD_IMAGES", "COLLAPSE_ATTACK", "COLLAPSE_GUARD", "fast_config",
+           "fast_robust_run", "collapse_run"]
 
-#: The fast recipe's training attack (``pgd2``) and its guard: 10-step L2 PGD at eps 2.0.
+#: The fast recipe's training attack (``pgd2``) and its guard: 10-step L2 PGD at eps 2.0 on
+#: ``GUARD_IMAGES`` held-out training images. ``tools/fast_training.py`` uses the same three.
 FAST_ATTACK = PGDAttack(eps=2.0, step_size=2.5, steps=2, norm="l2", random_start=True)
 FAST_GUARD = PGDAttack(eps=2.0, step_size=0.5, steps=10, norm="l2", random_start=False)
+GUARD_IMAGES = 1000
 #: The collapse: FGSM-RS at L-infinity eps 0.3 (step 0.375), and a 10-step L-infinity PGD guard.
 COLLAPSE_ATTACK = fgsm_rs(0.3, norm="linf")
 COLLAPSE_GUARD = PGDAttack(eps=0.3, step_size=0.075, steps=10, norm="linf", random_start=False)
@@ -48,6 +51,15 @@ def _checked(x_train: np.ndarray, y_train: np.ndarray, least: int) -> tuple[np.n
     return x_train, y_train
 
 
+def fast_config(epochs: int, **changes: object) -> TrainConfig:
+    """The fast recipes' training configuration for ``epochs`` epochs: batch 128, a one-cycle rate
+    peaking at 2e-3 after 30% of the run, and the guard (the best epoch kept, the run stopped
+    once the check falls 20 points below its best); ``changes`` replace any field."""
+    settings = dict(epochs=epochs, batch_size=128, learning_rate=2e-3, lr_schedule="one_cycle", peak_at=0.3,
+                    seed=0, eval_size=GUARD_IMAGES, restore_best=True, stop_drop=0.2)
+    return TrainConfig(**{**settings, **changes})
+
+
 def fast_robust_run(x_train: np.ndarray, y_train: np.ndarray, *, epochs: int = 1, progress: bool = True,
                     log: Callable[[str], None] = print) -> tuple[keras.Model, list[dict]]:
     """Train a robust tutorial CNN with the fast recipe; returns the model and its epoch records.
@@ -55,13 +67,11 @@ def fast_robust_run(x_train: np.ndarray, y_train: np.ndarray, *, epochs: int = 1
     1,000 training images are held out for the guard (10-step L2 PGD at eps 2.0, after every
     epoch); the model ends on the epoch the guard liked best. Seeded: the same run each time.
     """
-    x_train, y_train = _checked(x_train, y_train, 2000)
-    x_fit, y_fit, x_guard, y_guard = hold_out(x_train, y_train, 1000, seed=0)
+    x_train, y_train = _checked(x_train, y_train, 2 * GUARD_IMAGES)
+    x_fit, y_fit, x_guard, y_guard = hold_out(x_train, y_train, GUARD_IMAGES, seed=0)
     keras.utils.set_random_seed(0)
     model = build_cnn("fast_robust")
-    config = TrainConfig(epochs=epochs, batch_size=128, learning_rate=2e-3, lr_schedule="one_cycle", peak_at=0.3,
-                         seed=0, eval_size=1000, restore_best=True, stop_drop=0.2)
-    history = fit(model, x_fit, y_fit, config=config, attack=FAST_ATTACK, x_eval=x_guard, y_eval=y_guard,
+    history = fit(model, x_fit, y_fit, config=fast_config(epochs), attack=FAST_ATTACK, x_eval=x_guard, y_eval=y_guard,
                   eval_attack=FAST_GUARD, progress=progress, log=log)
     return model, history
 

@@ -103,6 +103,7 @@ def test_animation_is_inline_html_and_small():
 
 def test_the_figure_title_never_touches_a_panel_title():
     """finish() keeps a band above the panels: two-line panel titles stay clear of the figure's title."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure as PlainFigure
 
     from helpers.plotting.figure import finish
@@ -112,10 +113,7 @@ def test_the_figure_title_never_touches_a_panel_title():
     for ax in axes:
         ax.set_title("a panel title\non two lines")
     finish(figure, "A long figure title above every panel")
-    renderer = figure.canvas.get_renderer() if hasattr(figure.canvas, "get_renderer") else None
-    if renderer is None:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        renderer = FigureCanvasAgg(figure).get_renderer()
+    renderer = FigureCanvasAgg(figure).get_renderer()
     figure.draw(renderer)
     top_of_panels = max(ax.title.get_window_extent(renderer).y1 for ax in axes)
     bottom_of_title = figure._suptitle.get_window_extent(renderer).y0

@@ -57,15 +57,15 @@ from helpers.judging import benchmark_split, nearest_distance, walk_scores  # no
 from helpers.plotting import plot_radius_study  # noqa: E402
 from helpers.environment import quiet_tensorflow  # noqa: E402
 from helpers.fast_training import NFGSMAttack, fgsm_rs, passes_per_image  # noqa: E402
-from helpers.live_training import FAST_ATTACK, collapse_run, fast_robust_run  # noqa: E402
+from helpers.live_training import (FAST_ATTACK, FAST_GUARD, GUARD_IMAGES, collapse_run, fast_config,  # noqa: E402
+                                   fast_robust_run)
 from helpers.reports import machine_line, write_json  # noqa: E402
 from helpers.models import MODELS_DIR, build_cnn, load_pretrained  # noqa: E402
 from helpers.training import TrainConfig, fit, hold_out  # noqa: E402
 
 REPO = MODELS_DIR.parent
 OUT_JSON, OUT_MD = REPO / "results" / "fast_training.json", REPO / "results" / "fast_training.md"
-EPS, GUARD_SIZE = 2.0, 1000
-GUARD = PGDAttack(eps=EPS, step_size=0.5, steps=10, norm="l2", random_start=False)
+EPS, GUARD_SIZE, GUARD = FAST_GUARD.eps, GUARD_IMAGES, FAST_GUARD
 COMMAND = "MNIST_NPZ=/path/to/mnist.npz python tools/fast_training.py all"
 RADIUS_JSON, RADIUS_MD = REPO / "results" / "radius_study.json", REPO / "results" / "radius_study.md"
 RADIUS_PNG = REPO / "results" / "radius_study.png"
@@ -86,32 +86,28 @@ class Candidate:
     config: TrainConfig
 
 
-def _config(epochs: int, **changes) -> TrainConfig:
-    return TrainConfig(epochs=epochs, batch_size=128, learning_rate=2e-3, lr_schedule="one_cycle", peak_at=0.3,
-                       seed=0, eval_size=GUARD_SIZE, restore_best=True, stop_drop=0.2, **changes)
-
-
 #: The recipes, each sized to at most 24 passes per training image (guard included).
 CANDIDATES: dict[str, Candidate] = {
     "pgd2": Candidate("PGD, 2 steps of 1.25 * eps from a random start, 7 epochs, one-cycle",
-                      PGDAttack(eps=EPS, step_size=1.25 * EPS, steps=2, norm="l2", random_start=True), _config(7)),
+                      FAST_ATTACK, fast_config(7)),
     "fgsm_rs": Candidate("FGSM, random start, step 1.25 * eps (Wong et al.), 10 epochs, one-cycle",
-                         fgsm_rs(EPS, norm="l2"), _config(10)),
+                         fgsm_rs(EPS, norm="l2"), fast_config(10)),
     "nfgsm": Candidate("N-FGSM, noise 2 * eps, step eps, no projection (de Jorge et al.), 10 epochs, one-cycle",
-                       NFGSMAttack(EPS, norm="l2"), _config(10)),
+                       NFGSMAttack(EPS, norm="l2"), fast_config(10)),
     # one epoch of pgd2 (notebook 03's live run) measured 64.3%, above pgd2's 7 epochs (63.1%), and
     # radius 3 reached 72.4% at 97.9% clean: a slightly larger radius with a stronger, 3-step attack
-    "pgd3_r2.5": Candidate("PGD, 3 steps of 2.5 * eps / 3 at training radius 2.5 from a random start, 5 epochs, one-cycle",
+    "pgd3_r2.5": Candidate("PGD, 3 steps of 2.5 * eps / 3 at training radius 2.5 from a random start, 5 epochs, "
+                           "one-cycle",
                            PGDAttack(eps=2.5, step_size=2.5 * 2.5 / 3, steps=3, norm="l2", random_start=True),
-                           _config(5)),
+                           fast_config(5)),
     # pgd3_r2.5 reached 73.7% but 98.4% clean: the same at a slightly smaller radius
     "pgd3_r2.25": Candidate("PGD, 3 steps of 2.5 * eps / 3 at training radius 2.25 from a random start, 5 epochs, "
                             "one-cycle", PGDAttack(eps=2.25, step_size=2.5 * 2.25 / 3, steps=3, norm="l2",
-                                                   random_start=True), _config(5)),
+                                                   random_start=True), fast_config(5)),
     # ... which kept 98.75% clean but 72.55% robust: halfway between the two
     "pgd3_r2.375": Candidate("PGD, 3 steps of 2.5 * eps / 3 at training radius 2.375 from a random start, 5 epochs, "
                              "one-cycle", PGDAttack(eps=2.375, step_size=2.5 * 2.375 / 3, steps=3, norm="l2",
-                                                    random_start=True), _config(5)),
+                                                    random_start=True), fast_config(5)),
 }
 
 
@@ -125,7 +121,7 @@ def radius_candidate(eps: float) -> Candidate:
     if eps == EPS:
         return CANDIDATES["pgd2"]
     return Candidate(f"pgd2 at training radius {eps:g}: 2 steps of {1.25 * eps:g}, 7 epochs, one-cycle",
-                     PGDAttack(eps=eps, step_size=1.25 * eps, steps=2, norm="l2", random_start=True), _config(7))
+                     PGDAttack(eps=eps, step_size=1.25 * eps, steps=2, norm="l2", random_start=True), fast_config(7))
 
 
 def guard_passes(train_images: int) -> float:
@@ -214,7 +210,8 @@ def report() -> str:
     confirmed = {name: row["robust_l2_2.0_offset2"] for name, row in results["recipes"].items()
                  if "robust_l2_2.0_offset2" in row}
     if confirmed:
-        lines += ["", "The pgd3 radius (2.5, 2.25, 2.375) was chosen by the figures above, on the same 2,000 images, so "
+        lines += ["", "The pgd3 radius (2.5, 2.25, 2.375) was chosen by the figures above, on the same 2,000 "
+                  "images, so "
                   "the chosen recipe and the shipped model were measured again on 2,000 *other* test images (every "
                   "fifth from offset 2; `tools/fast_training.py confirm NAME`): " +
                   ", ".join(f"{name} {100 * value:.1f}%" for name, value in confirmed.items()) + "."]
@@ -327,7 +324,8 @@ def radius_report(results: dict) -> str:
 
 def main(argv: Optional[list[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("action", choices=["train", "measure", "report", "all", "co-probe", "radius", "live", "confirm"])
+    parser.add_argument("action", choices=["train", "measure", "report", "all", "co-probe", "radius", "live",
+                                           "confirm"])
     parser.add_argument("names", nargs="*", help=f"recipes ({', '.join(CANDIDATES)}) or 'shipped'")
     args = parser.parse_args(argv)
     quiet_tensorflow()
@@ -387,7 +385,8 @@ def live_runs() -> dict:
     started = time.perf_counter()
     model, history = fast_robust_run(x_train, y_train, progress=False)
     fast = {"history": history, "minutes": (time.perf_counter() - started) / 60,
-            "passes_per_image": passes_per_image(FAST_ATTACK) * len(history) + guard_passes(len(x_train) - GUARD_SIZE),
+            "passes_per_image": (passes_per_image(FAST_ATTACK) + guard_passes(len(x_train) - GUARD_SIZE))
+            * len(history),
             "quick_l2_2.0_first_100": evaluation.robust_accuracy(model, x_test[:100], y_test[:100], eps=EPS, norm="l2",
                                                                  steps=20, restarts=2, losses=("ce",)),
             **measure(model)}
