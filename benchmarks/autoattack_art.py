@@ -2,6 +2,7 @@
 
     pip install -r benchmarks/requirements.txt
     python -m benchmarks.autoattack_art --models robust judge --every 50
+    python -m benchmarks.autoattack_art --models judge --offset 25 --out benchmarks/autoattack_art_offset25.json
 
 Runs the Adversarial Robustness Toolbox's ``AutoAttack`` attacks (ART's standard list: APGD with
 the cross-entropy loss and with the DLR loss, 100 iterations and 5 random starts each, DeepFool,
@@ -94,12 +95,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=["robust", "judge"])
     parser.add_argument("--every", type=int, default=50, help="every N-th test image (50: 200 images)")
+    parser.add_argument("--offset", type=int, default=0, help="start at this test image (other images, same spacing)")
     parser.add_argument("--batch-size", type=int, default=200)
     parser.add_argument("--square-restarts", type=int, default=1, help="ART's default is 5 (about 5x the time)")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
     x, y = load_mnist_test()
-    indices = test_sample(every=args.every)
+    indices = test_sample(every=args.every, offset=args.offset)
     results = json.loads(args.out.read_text()) if args.out.is_file() else {"models": {}}
     results["machine"] = describe_machine()
     for name in args.models:

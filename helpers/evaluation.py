@@ -10,7 +10,7 @@ cross-entropy from the clean image and from a random start, then a targeted loss
 three most likely wrong classes), which an independent AutoAttack run confirms
 (``benchmarks/autoattack_crosscheck.py``). :data:`PGD_FIXED_STEPS` is the protocol the series
 trusted first (fixed steps of 2.5 * eps / steps): on the robust model at L2 eps 2.0 and the first
-1,000 test images it reported 73.6% where ``STRONGEST`` finds 68.0%.
+1,000 test images it reported 73.6% where ``STRONGEST`` finds 67.8%.
 """
 
 from __future__ import annotations
@@ -152,7 +152,8 @@ class Protocol:
         runs = f"{', '.join(self.losses)} x {self.restarts} start{'s' if self.restarts > 1 else ''}"
         if self.targets:
             runs += f", targeted DLR against the top {self.targets} other classes"
-        kind = "APGD" if self.attack == "apgd" else "PGD with steps of 2.5 * eps / steps"
+        kind = "APGD (each step clipped to [0, 1], then projected)" if self.attack == "apgd" else \
+            "PGD with steps of 2.5 * eps / steps"
         return f"{self.name}: {kind}, {self.steps} steps, {runs}, worst case per image"
 
 

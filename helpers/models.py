@@ -29,6 +29,7 @@ __all__ = [
     "recorded_sha256",
     "load_pretrained",
     "card_figures",
+    "crosscheck_figures",
 ]
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
@@ -160,4 +161,17 @@ def card_figures(directory: str | os.PathLike[str] | None = None) -> dict:
     path = (Path(directory) if directory is not None else MODELS_DIR) / "evaluation.json"
     if not path.is_file():
         raise FileNotFoundError(f"{path} is missing; make it with: python tools/evaluate_models.py")
+    return json.loads(path.read_text())
+
+
+def crosscheck_figures(path: str | os.PathLike[str] | None = None) -> dict:
+    """The independent check of the card's attack: ``benchmarks/autoattack_crosscheck.json``, as a dict.
+
+    Written by ``python -m benchmarks.autoattack_crosscheck``: ``"models"`` maps each checked model
+    to its row, with ``"autoattack_percent"`` (ART's AutoAttack), ``"project_percent"`` (the card's
+    strongest evaluation) and ``"images"``, ``"which_images"`` (the same images for both).
+    """
+    path = Path(path) if path is not None else MODELS_DIR.parent / "benchmarks" / "autoattack_crosscheck.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing; make it with: python -m benchmarks.autoattack_crosscheck")
     return json.loads(path.read_text())

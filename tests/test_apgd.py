@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from helpers.apgd import apgd, checkpoints, targeted_dlr
+from helpers.apgd import apgd, checkpoints, project_into, targeted_dlr
 from helpers.attacks import perturbation_norm
 from helpers.evaluation import (PGD_TABLE, STRONGEST, Protocol, madry_step_size, predict, robust_mask,
                                 strongest_accuracy, strongest_mask)
@@ -32,6 +32,23 @@ def test_targeted_dlr_is_positive_once_the_target_leads():
     assert values[0] < 0 < values[1]
     scaled = targeted_dlr(3 * logits, pairs).numpy()  # the ratio does not care about the logits' scale
     np.testing.assert_allclose(scaled, values, rtol=1e-5)
+
+
+def test_projection_spends_the_whole_budget_on_pixels_that_can_move():
+    # a black image; the step pushes the left half below black and lightens the right half
+    original = np.zeros((1, 28, 28, 1), np.float32)
+    step = np.zeros_like(original)
+    step[:, :, :14], step[:, :, 14:] = -0.5, 0.2
+    projected = project_into(original + step, original, 2.0, "l2")
+    assert projected.min() >= 0.0 and projected.max() <= 1.0
+    # clip first, then shrink: the change is a full 2.0, all of it on the right half
+    np.testing.assert_allclose(perturbation_norm(projected, original, "l2"), [2.0], rtol=1e-5)
+    # the other order (shrink, then clip) would have kept only 2.0 * 0.2 / sqrt(0.5**2 + 0.2**2)
+    shrunk_then_clipped = np.clip(step * 2.0 / np.sqrt((step ** 2).sum()), 0.0, 1.0)
+    assert perturbation_norm(shrunk_then_clipped, original, "l2")[0] < 0.75
+    # under L-infinity the two orders agree
+    linf = project_into(original + step, original, 0.1, "linf")
+    np.testing.assert_allclose(linf, np.clip(np.clip(step, -0.1, 0.1), 0.0, 1.0))
 
 
 @pytest.mark.parametrize("norm", ["l2", "linf"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 
 from helpers.evaluation import accuracy
 from helpers.models import (
-    MODELS_DIR, PRETRAINED, ModelIntegrityError, build_cnn, build_judge, card_figures, file_sha256, load_pretrained,
+    MODELS_DIR, PRETRAINED, ModelIntegrityError, build_cnn, build_judge, card_figures, crosscheck_figures, file_sha256, load_pretrained,
     recorded_sha256,
 )
 
@@ -118,3 +119,13 @@ def test_card_figures_are_the_card_table():
 def test_card_figures_missing_file_says_how_to_make_it(tmp_path):
     with pytest.raises(FileNotFoundError, match="evaluate_models"):
         card_figures(tmp_path)
+
+
+def test_crosscheck_figures_are_the_crosschecks_table():
+    figures = crosscheck_figures()
+    table = (MODELS_DIR.parent / "benchmarks" / "autoattack_crosscheck.md").read_text()
+    for name, row in figures["models"].items():
+        assert f"| {name} | {row['images']} ({row['which_images']}) | {row['autoattack_percent']:.1f}% | " \
+               f"{row['project_percent']:.1f}% |" in table
+    with pytest.raises(FileNotFoundError, match="autoattack_crosscheck"):
+        crosscheck_figures(Path("no") / "such.json")
