@@ -97,8 +97,9 @@ CANDIDATES: dict[str, Candidate] = {
                          fgsm_rs(EPS, norm="l2"), fast_config(10)),
     "nfgsm": Candidate("N-FGSM, noise 2 * eps, step eps, no projection (de Jorge et al.), 10 epochs, one-cycle",
                        NFGSMAttack(EPS, norm="l2"), fast_config(10)),
-    # one epoch of pgd2 (notebook 03's live run) measured 64.3%, above pgd2's 7 epochs (63.1%), and
-    # radius 3 reached 72.4% at 97.9% clean: a slightly larger radius with a stronger, 3-step attack
+    # why these (figures of the time, before APGD clipped first): one epoch of pgd2 (notebook 03's live
+    # run) measured 64.3%, above pgd2's 7 epochs (63.1%), and radius 3 reached 72.4% at 97.9% clean:
+    # a slightly larger radius with a stronger, 3-step attack
     "pgd3_r2.5": Candidate("PGD, 3 steps of 2.5 * eps / 3 at training radius 2.5 from a random start, 5 epochs, "
                            "one-cycle",
                            PGDAttack(eps=2.5, step_size=2.5 * 2.5 / 3, steps=3, norm="l2", random_start=True),
