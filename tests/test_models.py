@@ -11,8 +11,8 @@ import pytest
 
 from helpers.evaluation import accuracy
 from helpers.models import (
-    MODELS_DIR, PRETRAINED, ModelIntegrityError, build_cnn, build_judge, card_figures, crosscheck_figures, file_sha256, load_pretrained,
-    recorded_sha256,
+    MODELS_DIR, PRETRAINED, ModelIntegrityError, build_cnn, build_judge, card_figures, crosscheck_figures, file_sha256,
+    load_pretrained, recorded_sha256,
 )
 
 SHIPPED = ["natural", "robust"]

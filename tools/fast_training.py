@@ -224,9 +224,8 @@ def report() -> str:
     lines += ["", f"Clean: all 10,000 test images. L2 eps 2.0: {evaluation.STRONGEST.describe()}, on every fifth "
               "test image (2,000 images, the same for every row)."]
     if stale:
-        lines += ["", f"† {', '.join(stale)}: measured by an earlier version of the strongest evaluation (each step "
-                  "projected, then clipped to [0, 1]), which overstates robust accuracy; not comparable with the "
-                  "other rows until measured again (`measure NAME`; the weights are in checkpoints/, or `train NAME`)."]
+        lines += ["", f"† {', '.join(stale)}: {OLDER_EVALUATION}; not comparable with the other rows until measured "
+                  "again (`measure NAME`; the weights are in checkpoints/, or `train NAME`)."]
     lines += ["", "Passes: forward-backward passes per training image (attack steps + 1 per epoch); in brackets with "
                   "the per-epoch guard (10-step PGD on 1,000 held-out training images). Wall minutes were measured "
                   "on a machine shared with other jobs: the pass count is the comparable figure."]
@@ -263,6 +262,11 @@ def radius_walks(model: keras.Model, judge: keras.Model, bench, yardstick: float
     (key ``"2"``, ``"4"``, ...), scored by :func:`helpers.judging.walk_scores`."""
     return {f"{radius:g}": walk_scores(model, judge, bench, yardstick=yardstick, eps=radius, **WALK)
             for radius in WALK_RADII}
+
+
+#: The footnote of a row marked † in the tables (see :func:`_measured_now`).
+OLDER_EVALUATION = ("measured by an earlier version of the strongest evaluation (each step projected, then clipped "
+                    "to [0, 1]), which overstates robust accuracy")
 
 
 def _measured_now(record: dict) -> bool:
@@ -353,9 +357,8 @@ def radius_report(results: dict) -> str:
               "12 epochs) is the reference at radius 2; pgd2 rows are the fast recipe (2 steps, 7 epochs)."]
     stale = [name for name, row in rows if not _measured_now(row)]
     if stale:
-        lines += ["", f"† {', '.join(stale)}: L2 eps 2.0 measured by an earlier version of the strongest evaluation "
-                  "(each step projected, then clipped to [0, 1]), which overstates robust accuracy; the command above "
-                  "measures such rows again."]
+        lines += ["", f"† {', '.join(stale)}: L2 eps 2.0 {OLDER_EVALUATION}; the command above measures such rows "
+                  "again."]
     if not any(name.startswith("pgd2") for name, _ in rows):
         lines += ["", "Only the shipped models have walked so far: the fast recipe's rows (training radii "
                   f"{', '.join(f'{r:g}' for r in TRAIN_RADII)}) come from the full command."]
